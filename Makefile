@@ -1,0 +1,39 @@
+# The two set-up commands (see README.md):
+#   make demo   install what is missing, build (release), run the embedded demo on :8080
+#   make test   install what is missing, build (dev: ASan + UBSan), run every test
+# Other targets: build, release, bench, format, clean.
+
+JOBS ?= $(shell nproc)
+DEMO_ARGS ?=
+
+.PHONY: demo test build release bench format clean deps deps-test
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test
+
+build: deps-test
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+release: deps-test
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target fraudwatch fw_bench
+
+demo: release
+	./build/release/src/app/fraudwatch demo $(DEMO_ARGS)
+
+test: build
+	@scripts/run-tests.sh
+
+bench: release
+	./build/release/bench/fw_bench
+	./build/release/src/app/fraudwatch bench
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
