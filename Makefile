@@ -20,7 +20,7 @@ build: deps-test
 
 release: deps-test
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target fraudwatch fw_bench
+	@cmake --build --preset release -j $(JOBS) --target all
 
 demo: release
 	./build/release/src/app/fraudwatch demo $(DEMO_ARGS)
@@ -29,7 +29,7 @@ test: build
 	@scripts/run-tests.sh
 
 bench: release
-	./build/release/bench/fw_bench
+	for b in build/release/bench/fw_bench_*; do $$b; done
 	./build/release/src/app/fraudwatch bench
 
 format:

@@ -1,14 +1,186 @@
 #include "app/cli.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
+#include <optional>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "core/log.h"
 
 namespace fw {
+namespace {
+
+// Flags shared by several commands; each overrides the config file when given.
+struct CommonFlags {
+  std::string config_path;
+  std::optional<std::string> data_dir, log_level, rules, bind;
+  std::optional<int> shards, port;
+  std::optional<uint64_t> seed;
+  std::optional<size_t> customers, merchants, batch_size;
+  std::optional<double> rate, fraud_ratio;
+  bool log_json = false;
+};
+
+void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool server) {
+  cmd->add_option("--config", f.config_path, "YAML configuration file (see config/fraudwatch.yaml)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--log-level", f.log_level, "trace, debug, info, warn or error (default info)");
+  cmd->add_flag("--log-json", f.log_json, "log one JSON object per line");
+  if (engine) {
+    cmd->add_option("--shards", f.shards, "scoring threads (default: one per CPU core)");
+    cmd->add_option("--batch-size", f.batch_size, "transactions per engine batch (default 2048)");
+    cmd->add_option("--rules", f.rules, "rule-set YAML file (default: built-in rules)");
+  }
+  if (simulator) {
+    cmd->add_option("--seed", f.seed, "simulator seed: same seed, same transactions (default 42)");
+    cmd->add_option("--customers", f.customers, "simulated customers (default 20000)");
+    cmd->add_option("--merchants", f.merchants, "simulated merchants (default 2000)");
+    cmd->add_option("--fraud-ratio", f.fraud_ratio,
+                    "fraction of transactions from fraud patterns (default 0.005)");
+    cmd->add_option("--rate", f.rate, "transactions per second; 0 = as fast as possible");
+  }
+  if (server) {
+    cmd->add_option("--port", f.port, "HTTP port (default 8080; 0 = any free port)");
+    cmd->add_option("--bind", f.bind, "HTTP bind address (default 127.0.0.1)");
+    cmd->add_option("--data-dir", f.data_dir, "where the database lives (default ./data)");
+  }
+}
+
+// Loads the config file (if any) and applies the flags. Exits with 2 on a bad file.
+std::optional<AppConfig> resolve(const CommonFlags& f) {
+  AppConfig c;
+  if (!f.config_path.empty()) {
+    auto loaded = load_config(f.config_path);
+    if (!loaded.ok()) {
+      spdlog::error("{}", loaded.error().message());
+      return std::nullopt;
+    }
+    c = *loaded;
+  }
+  if (f.data_dir) c.data_dir = *f.data_dir;
+  if (f.log_level) c.log_level = *f.log_level;
+  if (f.log_json) c.log_json = true;
+  if (f.rules) c.rules_path = *f.rules;
+  if (f.bind) c.bind = *f.bind;
+  if (f.shards) c.shards = *f.shards;
+  if (f.port) c.port = *f.port;
+  if (f.seed) c.seed = *f.seed;
+  if (f.customers) c.customers = *f.customers;
+  if (f.merchants) c.merchants = *f.merchants;
+  if (f.batch_size) c.batch_size = *f.batch_size;
+  if (f.rate) c.rate = *f.rate;
+  if (f.fraud_ratio) c.fraud_ratio = *f.fraud_ratio;
+  const char* bad = nullptr;
+  if (c.shards < 0 || c.shards > 256) bad = "--shards: must be 0..256";
+  if (c.port < 0 || c.port > 65535) bad = "--port: must be 0..65535";
+  if (c.batch_size == 0 || c.batch_size > 1'000'000) bad = "--batch-size: must be 1..1000000";
+  if (c.rate < 0) bad = "--rate: must be >= 0";
+  if (c.fraud_ratio < 0 || c.fraud_ratio > 0.5) bad = "--fraud-ratio: must be 0..0.5";
+  if (c.customers == 0 || c.merchants == 0) bad = "--customers/--merchants: must be at least 1";
+  if (bad != nullptr) {
+    spdlog::error("{}", bad);
+    return std::nullopt;
+  }
+  return c;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"fraudwatch: real-time transaction monitoring and fraud detection"};
+  CLI::App app{
+      "fraudwatch: real-time transaction monitoring and fraud detection.\n"
+      "Start with `fraudwatch demo` and open the printed address."};
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.set_version_flag("--version", "fraudwatch 0.1.0");
+
+  CommonFlags demo_flags, replay_flags, bench_flags, sim_flags;
+  DemoOptions demo;
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "simulated traffic scored live, stored in SQLite, shown at http://localhost:8080");
+  add_common(demo_cmd, demo_flags, true, true, true);
+  demo_cmd->add_option("--count", demo.count,
+                       "stop once this many transactions have been produced (0 = no limit)");
+  demo_cmd->add_option("--duration", demo.duration_s, "stop after this many seconds");
+  demo_cmd->add_flag("--fresh", demo.fresh, "delete the database first instead of resuming");
+  demo_cmd->add_flag("--quiet", demo.quiet, "no live status line");
+
+  ReplayOptions replay;
+  auto* replay_cmd =
+      app.add_subcommand("replay", "score a history file (CSV or JSON lines) as fast as possible");
+  add_common(replay_cmd, replay_flags, true, false, false);
+  replay_cmd->add_option("--input", replay.input, "a .csv/.jsonl file or a folder of them")
+      ->required();
+  replay_cmd->add_option("--mapping", replay.mapping,
+                         "column mapping YAML for other layouts (docs/column-mapping.md)");
+  replay_cmd->add_option("--out", replay.out, "output CSV: id,score,decision,reasons,label")
+      ->required();
+  replay_cmd->add_option("--dead-letters", replay.dead_letters,
+                         "where rejected records go (default <out>.rejected.jsonl)");
+
+  BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "measure the engine on pre-generated transactions (throughput and latency)");
+  add_common(bench_cmd, bench_flags, true, false, false);
+  bench_cmd->add_option("--transactions", bench.transactions, "how many (default 2000000)");
+  bench_cmd->add_option("--accounts", bench.accounts, "distinct accounts (default 1000000)");
+  bench_cmd->add_option("--sqlite", bench.sqlite,
+                        "also persist everything to this SQLite file (it is recreated)");
+  bench_cmd->add_flag("--json", bench.json, "print one JSON object for machines");
+
+  SimulateOptions sim;
+  auto* sim_cmd = app.add_subcommand(
+      "simulate", "generate realistic labelled transactions (stream, file or daily history)");
+  add_common(sim_cmd, sim_flags, false, true, false);
+  sim_cmd->add_flag("--list-patterns", sim.list_patterns, "list the fraud patterns and exit");
+  sim_cmd->add_option("--patterns", sim.patterns, "only these fraud patterns (comma-separated)")
+      ->delimiter(',');
+  sim_cmd->add_option("--count", sim.count, "how many transactions");
+  sim_cmd->add_option("--duration", sim.duration_s, "for how many seconds");
+  sim_cmd->add_option("--format", sim.format, "jsonl (default) or csv");
+  sim_cmd->add_option("--out", sim.out, "output file, - for standard output (default)");
+  sim_cmd->add_option("--start", sim.start, "simulated start time (YYYY-MM-DD or RFC 3339)");
+  sim_cmd->add_option("--from", sim.from, "history mode: first day (YYYY-MM-DD)");
+  sim_cmd->add_option("--to", sim.to, "history mode: day after the last (YYYY-MM-DD)");
+  sim_cmd->add_option("--out-dir", sim.out_dir, "history mode: folder for one file per day");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto with_config = [](CommonFlags& flags, AppConfig& into) {
+    auto c = resolve(flags);
+    if (!c) return false;
+    into = *c;
+    setup_logging(into.log_level, into.log_json);
+    return true;
+  };
+  // Until the config is read, log plainly to stderr: errors about the config itself.
+  spdlog::set_default_logger(spdlog::stderr_color_st("startup"));
+  spdlog::set_pattern("%^%l%$: %v");
+  if (demo_cmd->parsed()) {
+    if (!with_config(demo_flags, demo.config)) return 2;
+    return run_demo(demo);
+  }
+  if (replay_cmd->parsed()) {
+    if (!with_config(replay_flags, replay.config)) return 2;
+    return run_replay(replay);
+  }
+  if (bench_cmd->parsed()) {
+    if (!with_config(bench_flags, bench.config)) return 2;
+    bench.config.rate = 0;
+    return run_bench(bench);
+  }
+  if (sim_cmd->parsed()) {
+    if (!with_config(sim_flags, sim.config)) return 2;
+    if (!sim_flags.rate) sim.config.rate = 0;  // simulate: as fast as possible unless asked
+    return run_simulate(sim);
+  }
+  return 2;
 }
 
 }  // namespace fw

@@ -54,8 +54,8 @@ Result<Timestamp> parse_rfc3339(std::string_view s) {
     return bad_time(s, "is not a date-time");
   }
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || hour > 23 || minute > 59 ||
+      second > 60) {
     return bad_time(s, "has a field out of range");
   }
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

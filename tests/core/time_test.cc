@@ -15,9 +15,10 @@ TEST(Time, ParsesUtcAndOffsets) {
 }
 
 TEST(Time, RejectsMalformedTimestamps) {
-  for (const char* bad : {"", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                          "2025-02-29T00:00:00Z", "2026-11-23T14:05:00", "2026-11-23T14:05:00Zx",
-                          "2026-11-23T25:00:00Z", "2026-11-23T14:05:00.Z", "abcd-ef-ghTij:kl:mnZ"}) {
+  for (const char* bad :
+       {"", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+        "2026-11-23T14:05:00", "2026-11-23T14:05:00Zx", "2026-11-23T25:00:00Z",
+        "2026-11-23T14:05:00.Z", "abcd-ef-ghTij:kl:mnZ"}) {
     EXPECT_FALSE(parse_rfc3339(bad).ok()) << bad;
   }
 }

@@ -1,0 +1,55 @@
+// The fraudwatch commands. Each returns the process exit code: 0 success, 1 runtime failure,
+// 2 bad usage or configuration. They run on the calling (main) thread and own what they start.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace fw {
+
+struct DemoOptions {
+  AppConfig config;
+  uint64_t count = 0;     // stop after the source offset reaches this; 0 = run until Ctrl-C
+  double duration_s = 0;  // stop after this many seconds; 0 = no limit
+  bool fresh = false;     // delete the database first
+  bool quiet = false;     // no live status line
+};
+int run_demo(const DemoOptions& options);
+
+struct ReplayOptions {
+  AppConfig config;
+  std::string input;
+  std::string mapping;       // optional column-mapping YAML
+  std::string out;           // output CSV: one row per transaction
+  std::string dead_letters;  // default: <out>.rejected.jsonl
+};
+int run_replay(const ReplayOptions& options);
+
+struct BenchOptions {
+  AppConfig config;
+  uint64_t transactions = 2'000'000;
+  size_t accounts = 1'000'000;
+  std::string sqlite;  // when set, persist every transaction and decision to this database
+  bool json = false;
+};
+int run_bench(const BenchOptions& options);
+
+struct SimulateOptions {
+  AppConfig config;
+  std::vector<std::string> patterns;
+  bool list_patterns = false;
+  uint64_t count = 0;
+  double duration_s = 0;
+  std::string format = "jsonl";  // jsonl | csv
+  std::string out = "-";         // file, or - for standard output
+  std::string from, to;          // historical mode: YYYY-MM-DD range, files per day into out_dir
+  std::string out_dir;
+  std::string start;  // simulated start time (RFC 3339 or YYYY-MM-DD)
+};
+int run_simulate(const SimulateOptions& options);
+
+}  // namespace fw

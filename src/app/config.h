@@ -1,0 +1,43 @@
+// AppConfig: fraudwatch's configuration, read from a YAML file (config/fraudwatch.yaml documents
+// every key) and then overridden by command-line flags. Value type; built once at start-up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+
+namespace fw {
+
+struct AppConfig {
+  std::string data_dir = "data";
+  std::string log_level = "info";
+  bool log_json = false;
+  // engine
+  int shards = 0;  // 0 = one per CPU core
+  size_t batch_size = 2048;
+  size_t queue_batches = 16;
+  // storage
+  std::string sqlite_path;  // empty = <data_dir>/fraudwatch.db
+  bool synchronous_full = false;
+  // server
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  // simulator
+  uint64_t seed = 42;
+  size_t customers = 20000;
+  size_t merchants = 2000;
+  double fraud_ratio = 0.005;
+  double rate = 2000;  // transactions per second; 0 = as fast as possible
+  // rules
+  std::string rules_path;  // empty = built-in defaults (same as config/rules.yaml)
+
+  std::string sqlite_file() const;
+  int effective_shards() const;
+};
+
+// Reads a config file. Unknown keys and wrong types are errors naming file, key and reason:
+// "fraudwatch.yaml: engine.shards: expected an integer, got 'two'".
+Result<AppConfig> load_config(const std::string& path);
+
+}  // namespace fw

@@ -1,0 +1,149 @@
+// `fraudwatch replay`: scores a history file as fast as possible, one output row per transaction.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "app/commands.h"
+#include "app/replay_writer.h"
+#include "app/shutdown.h"
+#include "core/pan.h"
+#include "model/json_codec.h"
+#include "model/mapping.h"
+#include "sources/file_reader.h"
+
+namespace fw {
+namespace {
+
+// A PAN key only when the operator configured one: a replay must not create key files.
+std::optional<PanTokenizer> tokenizer_from_env() {
+  if (std::getenv("FRAUDWATCH_PAN_KEY") == nullptr &&
+      std::getenv("FRAUDWATCH_PAN_KEY_FILE") == nullptr) {
+    return std::nullopt;
+  }
+  auto t = PanTokenizer::from_environment("");
+  if (!t.ok()) {
+    spdlog::warn("PAN key: {}; card numbers in the input will be rejected", t.error().message());
+    return std::nullopt;
+  }
+  return std::move(*t);
+}
+
+}  // namespace
+
+int run_replay(const ReplayOptions& options) {
+  const AppConfig& cfg = options.config;
+  std::optional<ColumnMapping> mapping;
+  if (!options.mapping.empty()) {
+    auto m = ColumnMapping::from_yaml_file(options.mapping);
+    if (!m.ok()) {
+      spdlog::error("{}", m.error().message());
+      return 2;
+    }
+    mapping = std::move(*m);
+  }
+  std::optional<PanTokenizer> tokenizer = tokenizer_from_env();
+  auto reader = FileReader::open(options.input, mapping ? &*mapping : nullptr,
+                                 tokenizer ? &*tokenizer : nullptr);
+  if (!reader.ok()) {
+    spdlog::error("{}", reader.error().message());
+    return 2;
+  }
+  std::shared_ptr<const RuleSet> rules = RuleSet::defaults();
+  if (!cfg.rules_path.empty()) {
+    auto loaded = RuleSet::from_file(cfg.rules_path);
+    if (!loaded.ok()) {
+      spdlog::error("{}", loaded.error().message());
+      return 2;
+    }
+    rules = *loaded;
+  }
+  std::FILE* out = std::fopen(options.out.c_str(), "w");
+  if (out == nullptr) {
+    spdlog::error("cannot write '{}': {}", options.out, std::strerror(errno));
+    return 1;
+  }
+  const std::string dead_path =
+      options.dead_letters.empty() ? options.out + ".rejected.jsonl" : options.dead_letters;
+  std::FILE* dead_out = nullptr;
+
+  ReplayWriter writer(out);
+  EngineConfig engine_config;
+  engine_config.shards = cfg.effective_shards();
+  engine_config.queue_batches = cfg.queue_batches;
+  Engine engine(engine_config, rules, writer);
+  engine.start();
+  install_shutdown_handlers();
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto next_progress = started + std::chrono::milliseconds(500);
+  uint64_t rejected = 0;
+  std::vector<DeadLetter> dead;
+  std::string line;
+  for (;;) {
+    if (shutdown_requested()) {
+      spdlog::warn("interrupted: the output holds the transactions read so far");
+      break;
+    }
+    SourceBatch batch;
+    dead.clear();
+    bool more = (*reader)->next_batch(batch.txs, dead, cfg.batch_size);
+    for (const DeadLetter& d : dead) {
+      if (dead_out == nullptr) dead_out = std::fopen(dead_path.c_str(), "w");
+      if (rejected < 5) spdlog::warn("rejected {}: {}: {}", d.source, d.field, d.reason);
+      ++rejected;
+      if (dead_out != nullptr) {
+        nlohmann::json j = {
+            {"source", d.source}, {"field", d.field}, {"reason", d.reason}, {"raw", d.raw}};
+        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), dead_out);
+      }
+    }
+    if (!batch.txs.empty()) engine.submit(std::move(batch));
+    if (!more) break;
+    auto now = std::chrono::steady_clock::now();
+    if (tty && now >= next_progress) {
+      double total = static_cast<double>((*reader)->total_bytes());
+      double pct = total > 0 ? 100.0 * static_cast<double>((*reader)->bytes_read()) / total : 0;
+      fmt::print(stderr, "\rreplay: {:5.1f}%  {} records read, {} rejected\x1b[K", pct,
+                 (*reader)->records_read(), rejected);
+      next_progress = now + std::chrono::milliseconds(500);
+    }
+  }
+  engine.stop();
+  std::fclose(out);
+  if (dead_out != nullptr) std::fclose(dead_out);
+  if (tty) fmt::print(stderr, "\n");
+
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const ReplayCounts c = writer.counts();
+  fmt::print(stderr, "replayed {} transactions in {:.2f} s ({:.0f} tx/s) into {}\n", c.rows, secs,
+             static_cast<double>(c.rows) / std::max(secs, 1e-9), options.out);
+  fmt::print(stderr, "decisions: ALLOW {}  REVIEW {}  BLOCK {}\n", c.by_action[0], c.by_action[1],
+             c.by_action[2]);
+  if (c.tp + c.fn + c.fp + c.tn > 0) {
+    double precision =
+        c.tp + c.fp > 0 ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fp) : 0;
+    double recall =
+        c.tp + c.fn > 0 ? static_cast<double>(c.tp) / static_cast<double>(c.tp + c.fn) : 0;
+    fmt::print(stderr,
+               "against labels (flagged = REVIEW or BLOCK): precision {:.3f}, recall {:.3f} "
+               "(TP {} FP {} FN {} TN {})\n",
+               precision, recall, c.tp, c.fp, c.fn, c.tn);
+  }
+  if (rejected > 0) {
+    fmt::print(stderr, "rejected {} records; each with its reason in {}\n", rejected, dead_path);
+  }
+  return 0;
+}
+
+}  // namespace fw

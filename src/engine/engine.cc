@@ -1,0 +1,183 @@
+#include "engine/engine.h"
+
+#include "core/hash.h"
+#include "core/time.h"
+
+namespace fw {
+
+Alert make_alert(const Transaction& tx, const Decision& decision) {
+  Alert alert;
+  alert.transaction_id = tx.id;
+  alert.account_id = tx.account_id;
+  alert.created_at = decision.decided_at;
+  alert.action = decision.action;
+  alert.score = decision.score;
+  for (const Reason& r : decision.reasons) {
+    if (!alert.summary.empty()) alert.summary += "; ";
+    alert.summary += r.detail.empty() ? r.rule_id : r.detail;
+  }
+  return alert;
+}
+
+Engine::Engine(const EngineConfig& config, std::shared_ptr<const RuleSet> rules, DecisionSink& sink)
+    : config_(config), sink_(sink), rules_(std::move(rules)) {
+  FeatureConfig fc = config_.features;
+  fc.shard_count = config_.shards;
+  shards_.reserve(static_cast<size_t>(config_.shards));
+  for (int i = 0; i < config_.shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>(fc, config_.queue_batches));
+  }
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    s->thread = std::thread([this, s] { run_shard(*s); });
+  }
+}
+
+uint64_t Engine::submit(SourceBatch&& batch) {
+  const int n = shard_count();
+  const uint64_t seq = next_seq_.load(std::memory_order_relaxed);
+  const int64_t now_ns = monotonic_nanos();
+  std::vector<ShardWork> work(static_cast<size_t>(n));
+  for (auto& w : work) {
+    w.seq = seq;
+    w.pieces = static_cast<uint32_t>(n);
+    w.source_offset_end = batch.source_offset_end;
+    w.submit_ns = now_ns;
+    w.warm_up = batch.warm_up;
+    w.txs.reserve(batch.txs.size() / static_cast<size_t>(n) + 16);
+    w.positions.reserve(batch.txs.size() / static_cast<size_t>(n) + 16);
+  }
+  for (size_t i = 0; i < batch.txs.size(); ++i) {
+    Transaction& tx = batch.txs[i];
+    if (tx.account_key == 0) tx.finalize_keys();
+    ShardWork& w = work[static_cast<size_t>(shard_of(tx.account_key, n))];
+    w.txs.push_back(std::move(tx));
+    w.positions.push_back(static_cast<uint32_t>(i));
+  }
+  for (LabelEvent& label : batch.labels) {
+    uint64_t key = hash_id(label.account_id);
+    work[static_cast<size_t>(shard_of(key, n))].labels.push_back(std::move(label));
+  }
+  for (int i = 0; i < n; ++i)
+    shards_[static_cast<size_t>(i)]->queue.push(work[static_cast<size_t>(i)]);
+  next_seq_.store(seq + 1, std::memory_order_release);
+  return seq;
+}
+
+void Engine::drain() {
+  // Each shard processes its queue in order; once every shard has finished as many batches as
+  // were submitted, everything is done.
+  const uint64_t submitted = next_seq_.load(std::memory_order_relaxed);
+  for (auto& shard : shards_) {
+    for (uint64_t done = shard->batches_done.load(std::memory_order_acquire); done < submitted;
+         done = shard->batches_done.load(std::memory_order_acquire)) {
+      shard->batches_done.wait(done, std::memory_order_acquire);
+    }
+  }
+}
+
+void Engine::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (started_) drain();
+  for (auto& shard : shards_) shard->queue.close();
+  for (auto& shard : shards_) {
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+}
+
+void Engine::set_rules(std::shared_ptr<const RuleSet> rules) {
+  rules_.store(std::move(rules), std::memory_order_release);
+}
+
+std::shared_ptr<const RuleSet> Engine::rules() const {
+  return rules_.load(std::memory_order_acquire);
+}
+
+void Engine::run_shard(Shard& shard) {
+  LatencyHistogram latency;
+  while (auto work = shard.queue.pop()) {
+    std::shared_ptr<const RuleSet> rules = rules_.load(std::memory_order_acquire);
+    ScoredBatch out;
+    latency.clear();
+    score(shard, *work, *rules, out, latency);
+    shard.latency.merge_from(latency);
+    shard.accounts.store(shard.features.account_count(), std::memory_order_relaxed);
+    sink_.consume(std::move(out));
+    shard.batches_done.fetch_add(1, std::memory_order_release);
+    shard.batches_done.notify_all();
+  }
+}
+
+void Engine::score(Shard& shard, ShardWork& work, const RuleSet& rules, ScoredBatch& out,
+                   LatencyHistogram& latency) {
+  // Labels first: they arrived before the transactions of this batch.
+  for (const LabelEvent& label : work.labels) shard.features.apply_label(label);
+
+  const size_t n = work.txs.size();
+  out.seq = work.seq;
+  out.pieces = work.pieces;
+  out.source_offset_end = work.source_offset_end;
+  out.positions = std::move(work.positions);
+  out.labels = std::move(work.labels);
+  if (work.warm_up) {
+    FeatureVector features;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 8 < n) shard.features.prefetch(work.txs[i + 8]);
+      shard.features.process(work.txs[i], features);
+    }
+    out.positions.clear();
+    shard.warmed_up.fetch_add(n, std::memory_order_relaxed);
+    shard.labels.fetch_add(out.labels.size(), std::memory_order_relaxed);
+    out.labels.clear();  // already stored when they were first seen
+    return;
+  }
+  out.scored.resize(n);
+
+  constexpr size_t kPrefetchAhead = 8;
+  for (size_t i = 0; i < n && i < kPrefetchAhead; ++i) shard.features.prefetch(work.txs[i]);
+  uint64_t by_action[3] = {0, 0, 0};
+  FeatureVector features;
+  const Timestamp decided_at = config_.clock->now();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) shard.features.prefetch(work.txs[i + kPrefetchAhead]);
+    Scored& s = out.scored[i];
+    s.tx = std::move(work.txs[i]);
+    shard.features.process(s.tx, features);
+    rules.evaluate(s.tx, features, s.decision);
+    s.decision.transaction_id = s.tx.id;
+    s.decision.decided_at = decided_at;
+    s.decision.latency_ns = monotonic_nanos() - work.submit_ns;
+    latency.record(static_cast<uint64_t>(s.decision.latency_ns));
+    by_action[static_cast<int>(s.decision.action)]++;
+  }
+
+  shard.transactions.fetch_add(n, std::memory_order_relaxed);
+  shard.labels.fetch_add(out.labels.size(), std::memory_order_relaxed);
+  for (int a = 0; a < 3; ++a) shard.by_action[a].fetch_add(by_action[a], std::memory_order_relaxed);
+}
+
+EngineMetrics Engine::metrics() const {
+  EngineMetrics m;
+  m.batches_submitted = next_seq_.load(std::memory_order_relaxed);
+  for (const auto& shard : shards_) {
+    m.transactions += shard->transactions.load(std::memory_order_relaxed);
+    m.labels += shard->labels.load(std::memory_order_relaxed);
+    m.warmed_up += shard->warmed_up.load(std::memory_order_relaxed);
+    for (int a = 0; a < 3; ++a)
+      m.by_action[a] += shard->by_action[a].load(std::memory_order_relaxed);
+    m.latency.merge(shard->latency.snapshot());
+    m.accounts += shard->accounts.load(std::memory_order_relaxed);
+    m.queued_batches += shard->queue.size();
+  }
+  return m;
+}
+
+}  // namespace fw

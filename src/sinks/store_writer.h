@@ -1,0 +1,83 @@
+// StoreWriter: the sink that persists scored transactions. Shards hand it ScoredBatch pieces
+// (consume, on shard threads); one writer thread groups them into large WriteBatches, adds an
+// Alert for every REVIEW/BLOCK decision, and writes each group in one store transaction together
+// with the source checkpoint it completes. The checkpoint only ever covers source batches whose
+// every piece is in the same or an earlier committed write, so after a crash the source resumes
+// from it and nothing acknowledged is lost; rewritten transactions are skipped by the store
+// (idempotent by id), so nothing is stored twice.
+//
+// Backpressure: the hand-off queue is bounded, so when the store falls behind, consume() blocks
+// and the engine's shards stop pulling work. A failing write is retried with backoff, never
+// dropped. Thread-safe: consume() and add_dead_letters() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "engine/batch_tracker.h"
+#include "engine/bounded_queue.h"
+#include "engine/engine.h"
+#include "storage/store.h"
+
+namespace fw {
+
+struct StoreWriterOptions {
+  std::string checkpoint_source;             // e.g. "simulator:seed=42"; empty = no checkpoints
+  size_t max_rows_per_write = 16384;         // transactions per store transaction
+  std::chrono::milliseconds max_delay{100};  // a partial group is written after this long
+  size_t queue_pieces = 64;                  // bounded hand-off queue, in pieces
+};
+
+struct StoreWriterStats {
+  uint64_t stored = 0;  // transactions acknowledged by the store (incl. skipped repeats)
+  uint64_t alerts = 0;
+  uint64_t labels = 0;
+  uint64_t dead_letters = 0;
+  uint64_t writes = 0;         // store transactions committed
+  uint64_t failed_writes = 0;  // attempts that failed and were retried
+  int64_t checkpoint = -1;     // last committed source offset
+  bool healthy = true;         // false while writes are failing
+  std::string last_error;
+};
+
+class StoreWriter final : public DecisionSink {
+ public:
+  // `store` must outlive the writer.
+  StoreWriter(Store& store, StoreWriterOptions options);
+  ~StoreWriter() override;
+
+  void start();
+  void consume(ScoredBatch&& batch) override;
+  void add_dead_letters(std::vector<DeadLetter> dead_letters);
+  // Writes everything handed over so far, then stops the thread. Idempotent.
+  void stop();
+
+  StoreWriterStats stats() const;
+
+ private:
+  using Item = std::variant<ScoredBatch, std::vector<DeadLetter>>;
+  void run();
+  void add(Item& item, WriteBatch& group, size_t& rows);
+  void flush(WriteBatch& group, size_t& rows);
+
+  Store& store_;
+  const StoreWriterOptions options_;
+  BoundedQueue<Item> queue_;
+  BatchTracker tracker_;                            // writer thread only
+  std::vector<BatchTracker::Completed> completed_;  // writer thread only
+  std::thread thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+
+  mutable std::mutex stats_mu_;
+  StoreWriterStats stats_;  // guarded by stats_mu_
+};
+
+}  // namespace fw

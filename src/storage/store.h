@@ -1,0 +1,105 @@
+// Store: the durable record of everything fraudwatch decided (transactions, decisions, alerts,
+// labels, dead letters) plus the source checkpoints that say how far each input was consumed.
+// Backend-neutral interface; implementations: SQLite (sqlite_store.h), later PostgreSQL.
+// The caller owns the Store (unique_ptr). write() is called from one writer thread owned by the
+// caller; every read method is thread-safe and may run concurrently with write().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "model/decision.h"
+#include "model/transaction.h"
+
+namespace fw {
+
+// How far one input source has been consumed, e.g. {"simulator:seed=42", 123456} or
+// {"kafka:transactions/3", 987}. Committed atomically with the rows it covers.
+struct SourceCheckpoint {
+  std::string source;
+  int64_t offset = 0;
+};
+
+// Everything one writer flush persists. Value type, owned by the writer thread.
+struct WriteBatch {
+  std::vector<Scored> scored;  // transaction + its decision
+  std::vector<Alert> alerts;   // each refers to a transaction in this batch or already stored
+  std::vector<LabelEvent> labels;
+  std::vector<DeadLetter> dead_letters;
+  std::vector<SourceCheckpoint> checkpoints;  // committed atomically with the rows above
+
+  bool empty() const {
+    return scored.empty() && alerts.empty() && labels.empty() && dead_letters.empty() &&
+           checkpoints.empty();
+  }
+  void clear() {
+    scored.clear();
+    alerts.clear();
+    labels.clear();
+    dead_letters.clear();
+    checkpoints.clear();
+  }
+};
+
+// Row counts; a consistent snapshot (all numbers from one point in time).
+struct StoreCounts {
+  int64_t transactions = 0;
+  int64_t decisions = 0;
+  int64_t allow = 0;  // decisions by action
+  int64_t review = 0;
+  int64_t block = 0;
+  int64_t alerts = 0;
+  int64_t open_alerts = 0;  // alerts with status kOpen
+  int64_t labels = 0;
+  int64_t dead_letters = 0;
+};
+
+// An alert with the transaction it is about and the reasons of that transaction's decision.
+struct AlertRow {
+  Alert alert;
+  Transaction tx;
+  std::vector<Reason> reasons;
+};
+
+struct DecisionRow {
+  Transaction tx;
+  Decision decision;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Writes everything in one database transaction: all or nothing. Idempotent: a transaction id
+  // already stored is skipped along with its decision and alert (first write wins); labels are
+  // unique by (transaction_id, source) and dead letters by (source, raw) (first write wins);
+  // checkpoints are upserted. An alert whose transaction is neither in the batch nor stored,
+  // a decision paired with another transaction, an empty transaction id or a label event with
+  // Label::kUnknown fail the whole batch.
+  // Returns ok only once the batch is durable against a process crash (SIGKILL).
+  // An error leaves the store exactly as it was before the call.
+  // REQUIRES: called from one thread at a time (the writer thread).
+  virtual Status write(const WriteBatch& batch) = 0;
+
+  // Reads; thread-safe, callable from any thread concurrently with write(). They see only
+  // committed batches, never part of one.
+  // The stored offset for `source`, or nullopt if it has none.
+  virtual Result<std::optional<int64_t>> checkpoint(const std::string& source) = 0;
+  virtual Result<StoreCounts> counts() = 0;
+  // Newest first (by created_at, then by order of writing).
+  virtual Result<std::vector<AlertRow>> recent_alerts(size_t limit) = 0;
+  // Newest first (by decided_at, then by order of writing).
+  virtual Result<std::vector<DecisionRow>> recent_decisions(size_t limit) = 0;
+  virtual Result<std::optional<DecisionRow>> find_transaction(const std::string& id) = 0;
+  // Newest first (by order of writing).
+  virtual Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) = 0;
+
+  // The schema version this store is at (after migrations).
+  virtual int schema_version() = 0;
+};
+
+}  // namespace fw

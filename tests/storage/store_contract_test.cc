@@ -1,0 +1,444 @@
+// The behavioural contract of fw::Store, run against every backend through a factory.
+// A new backend (PostgreSQL) adds one entry to kFactories (or its own INSTANTIATE) and must pass
+// the same suite unchanged.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/sqlite_store.h"
+#include "storage/store.h"
+#include "storage/store_test_data.h"
+#include "testing/paths.h"
+
+namespace fw {
+namespace {
+
+using storage_testing::alert_for;
+using storage_testing::expect_same_alert;
+using storage_testing::expect_same_counts;
+using storage_testing::expect_same_decision;
+using storage_testing::expect_same_transaction;
+using storage_testing::full_scored;
+using storage_testing::minimal_scored;
+
+struct StoreFactory {
+  std::string name;
+  // Creates an empty store whose files (if any) live in `dir`.
+  std::function<Result<std::unique_ptr<Store>>(const testing::TempDir& dir)> make;
+};
+
+std::ostream& operator<<(std::ostream& os, const StoreFactory& f) { return os << f.name; }
+
+class StoreContract : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    auto store = GetParam().make(dir_);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    store_ = std::move(store).value();
+  }
+
+  StoreCounts counts() {
+    auto c = store_->counts();
+    EXPECT_TRUE(c.ok()) << c.error().message();
+    return c.ok() ? *c : StoreCounts{};
+  }
+
+  void write_ok(const WriteBatch& batch) {
+    Status st = store_->write(batch);
+    ASSERT_TRUE(st.ok()) << st.error().message();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContract, RoundTripsEveryFieldOfTransactionAndDecision) {
+  WriteBatch batch;
+  batch.scored.push_back(full_scored("tx-full", 1'700'000'000'123'456, Action::kBlock));
+  batch.scored.push_back(minimal_scored("tx-min", -5));  // before 1970 is still a valid time
+  Scored fraction = full_scored("tx-kwd", 42);
+  fraction.tx.amount = Money{-9'007'199'254'740'993, Currency::of("KWD")};  // beyond 2^53
+  fraction.tx.label = Label::kLegit;
+  fraction.tx.utc_offset_minutes = 0;  // zero is known, not absent
+  fraction.tx.lat = 0;
+  fraction.tx.lon = 0;
+  fraction.decision.reasons.clear();
+  batch.scored.push_back(fraction);
+  write_ok(batch);
+
+  for (const Scored& want : batch.scored) {
+    SCOPED_TRACE(want.tx.id);
+    auto got = store_->find_transaction(want.tx.id);
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    ASSERT_TRUE(got->has_value());
+    expect_same_transaction((*got)->tx, want.tx);
+    expect_same_decision((*got)->decision, want.decision);
+  }
+  auto missing = store_->find_transaction("no-such-tx");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_P(StoreContract, DecisionWithoutTransactionIdTakesItsTransactions) {
+  WriteBatch batch;
+  batch.scored.push_back(full_scored("tx-1", 10));
+  batch.scored[0].decision.transaction_id.clear();
+  write_ok(batch);
+  auto got = store_->find_transaction("tx-1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->decision.transaction_id, "tx-1");
+  EXPECT_EQ((*got)->decision.rule_set_version, "rules-v12");
+}
+
+WriteBatch mixed_batch(const std::string& prefix) {
+  WriteBatch b;
+  for (int i = 0; i < 10; ++i) {
+    Action a = i < 6 ? Action::kAllow : i < 9 ? Action::kReview : Action::kBlock;
+    b.scored.push_back(full_scored(prefix + std::to_string(i), 1000 + i, a));
+    if (a != Action::kAllow) b.alerts.push_back(alert_for(b.scored.back(), 2000 + i));
+  }
+  b.labels.push_back(
+      LabelEvent{prefix + "0", "acct", "m", "t", 1000, 5000, Label::kFraud, "analyst"});
+  b.dead_letters.push_back(DeadLetter{"file:x.csv:3", "garbage,,", "amount", "not a number", 7});
+  b.checkpoints.push_back(SourceCheckpoint{"file:x.csv", 11});
+  return b;
+}
+
+TEST_P(StoreContract, WritingTheSameBatchTwiceStoresItOnce) {
+  WriteBatch batch = mixed_batch("tx-");
+  write_ok(batch);
+  StoreCounts first = counts();
+  EXPECT_EQ(first.transactions, 10);
+  write_ok(batch);
+  expect_same_counts(counts(), first);
+  auto decisions = store_->recent_decisions(100);
+  ASSERT_TRUE(decisions.ok());
+  EXPECT_EQ(decisions->size(), 10u);
+  auto alerts = store_->recent_alerts(100);
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_EQ(alerts->size(), batch.alerts.size());
+  auto dead = store_->recent_dead_letters(100);
+  ASSERT_TRUE(dead.ok());
+  EXPECT_EQ(dead->size(), 1u);
+}
+
+TEST_P(StoreContract, FirstWriteWinsForTransactionDecisionAndAlert) {
+  WriteBatch first;
+  first.scored.push_back(full_scored("tx-1", 100, Action::kAllow));
+  first.scored[0].decision.score = 0.1;
+  write_ok(first);
+
+  // A replay that decided differently (say, after a rule change) must not rewrite history,
+  // and the alert that came with the second decision is skipped with it.
+  WriteBatch second;
+  second.scored.push_back(full_scored("tx-1", 999, Action::kBlock));
+  second.scored[0].tx.amount.minor = 1;
+  second.scored[0].decision.score = 0.9;
+  second.alerts.push_back(alert_for(second.scored[0], 1000));
+  // Within one batch, too, the first occurrence wins.
+  second.scored.push_back(full_scored("tx-2", 200, Action::kReview));
+  second.scored.push_back(full_scored("tx-2", 300, Action::kAllow));
+  write_ok(second);
+
+  auto one = store_->find_transaction("tx-1");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  expect_same_transaction((*one)->tx, first.scored[0].tx);
+  expect_same_decision((*one)->decision, first.scored[0].decision);
+  auto two = store_->find_transaction("tx-2");
+  ASSERT_TRUE(two.ok() && two->has_value());
+  EXPECT_EQ((*two)->tx.ts, 200);
+  EXPECT_EQ((*two)->decision.action, Action::kReview);
+
+  StoreCounts c = counts();
+  EXPECT_EQ(c.transactions, 2);
+  EXPECT_EQ(c.decisions, 2);
+  EXPECT_EQ(c.allow, 1);
+  EXPECT_EQ(c.review, 1);
+  EXPECT_EQ(c.block, 0);
+  EXPECT_EQ(c.alerts, 0);
+}
+
+TEST_P(StoreContract, AFailingBatchWritesNothing) {
+  // Each batch is good except for one row at the end; none of its rows may appear.
+  std::vector<std::pair<std::string, std::function<void(WriteBatch&)>>> spoilers = {
+      {"alert for an unknown transaction",
+       [](WriteBatch& b) { b.alerts.push_back(alert_for(minimal_scored("never-written", 1), 2)); }},
+      {"decision paired with another transaction",
+       [](WriteBatch& b) {
+         b.scored.push_back(minimal_scored("tx-x", 1));
+         b.scored.back().decision.transaction_id = "tx-y";
+       }},
+      {"empty transaction id", [](WriteBatch& b) { b.scored.push_back(minimal_scored("", 1)); }},
+      {"label without a verdict",
+       [](WriteBatch& b) {
+         b.labels.push_back(LabelEvent{"tx-0", "a", "", "", 1, 2, Label::kUnknown, "analyst"});
+       }},
+  };
+  for (auto& [name, spoil] : spoilers) {
+    SCOPED_TRACE(name);
+    WriteBatch batch = mixed_batch("tx-");
+    spoil(batch);
+    Status st = store_->write(batch);
+    ASSERT_FALSE(st.ok());
+    EXPECT_FALSE(st.error().reason.empty());
+    expect_same_counts(counts(), StoreCounts{});
+    auto cp = store_->checkpoint("file:x.csv");
+    ASSERT_TRUE(cp.ok());
+    EXPECT_FALSE(cp->has_value()) << "the checkpoint moved without its rows";
+    auto tx = store_->find_transaction("tx-0");
+    ASSERT_TRUE(tx.ok());
+    EXPECT_FALSE(tx->has_value());
+  }
+  // The store is still usable after failures.
+  write_ok(mixed_batch("tx-"));
+  EXPECT_EQ(counts().transactions, 10);
+}
+
+TEST_P(StoreContract, ReportsWhichRowFailed) {
+  WriteBatch batch;
+  batch.scored.push_back(minimal_scored("tx-x", 1));
+  batch.scored.back().decision.transaction_id = "tx-y";
+  Status st = store_->write(batch);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "decision.transaction_id");
+  EXPECT_NE(st.error().reason.find("tx-y"), std::string::npos) << st.error().reason;
+}
+
+TEST_P(StoreContract, CheckpointsAreCommittedWithTheirBatch) {
+  auto none = store_->checkpoint("simulator:seed=42");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  WriteBatch b1;
+  b1.scored.push_back(minimal_scored("tx-1", 1));
+  b1.checkpoints = {{"simulator:seed=42", 100}, {"kafka:transactions/3", 7}};
+  write_ok(b1);
+  EXPECT_EQ(store_->checkpoint("simulator:seed=42")->value_or(-1), 100);
+  EXPECT_EQ(store_->checkpoint("kafka:transactions/3")->value_or(-1), 7);
+
+  WriteBatch b2;  // a batch of only a checkpoint is allowed (nothing decided, input consumed)
+  b2.checkpoints = {{"simulator:seed=42", 250}};
+  write_ok(b2);
+  EXPECT_EQ(store_->checkpoint("simulator:seed=42")->value_or(-1), 250);
+  EXPECT_EQ(store_->checkpoint("kafka:transactions/3")->value_or(-1), 7);
+  EXPECT_FALSE(store_->checkpoint("simulator:seed=43")->has_value());
+}
+
+TEST_P(StoreContract, CountsEveryKindOfRow) {
+  WriteBatch b;
+  StoreCounts want;
+  for (int i = 0; i < 23; ++i) {
+    Action a = static_cast<Action>(i % 3);
+    b.scored.push_back(minimal_scored("tx-" + std::to_string(i), i, a));
+    ++want.transactions;
+    ++want.decisions;
+    (a == Action::kAllow ? want.allow : a == Action::kReview ? want.review : want.block)++;
+    if (a != Action::kAllow) {
+      auto status = i % 4 == 0   ? AlertStatus::kClosed
+                    : i % 4 == 1 ? AlertStatus::kInvestigating
+                                 : AlertStatus::kOpen;
+      b.alerts.push_back(alert_for(b.scored.back(), i, status));
+      ++want.alerts;
+      if (status == AlertStatus::kOpen) ++want.open_alerts;
+    }
+    if (i % 5 == 0) {
+      b.labels.push_back(
+          LabelEvent{b.scored.back().tx.id, "a", "", "", i, i + 1, Label::kLegit, "chargeback"});
+      ++want.labels;
+    }
+    if (i % 7 == 0) {
+      b.dead_letters.push_back(DeadLetter{"http", "bad " + std::to_string(i), "", "no", i});
+      ++want.dead_letters;
+    }
+  }
+  expect_same_counts(counts(), StoreCounts{});
+  write_ok(b);
+  expect_same_counts(counts(), want);
+  write_ok(WriteBatch{});  // an empty batch changes nothing
+  expect_same_counts(counts(), want);
+}
+
+TEST_P(StoreContract, RecentAlertsAreNewestFirstWithTheirTransactionAndReasons) {
+  // Written in an order unrelated to their times, across two batches.
+  std::vector<Timestamp> times = {500, 100, 900, 300, 700, 300};
+  std::vector<Scored> scored;
+  std::vector<Alert> alerts;
+  for (size_t i = 0; i < times.size(); ++i) {
+    scored.push_back(full_scored("tx-" + std::to_string(i), times[i], Action::kReview));
+    alerts.push_back(alert_for(scored.back(), times[i]));
+  }
+  WriteBatch b1, b2;
+  for (size_t i = 0; i < times.size(); ++i) {
+    WriteBatch& b = i < 3 ? b1 : b2;
+    b.scored.push_back(scored[i]);
+    b.alerts.push_back(alerts[i]);
+  }
+  write_ok(b1);
+  write_ok(b2);
+
+  // Expected: by created_at descending; equal times, the later written first.
+  std::vector<size_t> order(times.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return times[a] != times[b] ? times[a] > times[b] : a > b;
+  });
+
+  auto got = store_->recent_alerts(100);
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  ASSERT_EQ(got->size(), times.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    SCOPED_TRACE(k);
+    const AlertRow& row = (*got)[k];
+    expect_same_alert(row.alert, alerts[order[k]]);
+    expect_same_transaction(row.tx, scored[order[k]].tx);
+    ASSERT_EQ(row.reasons.size(), scored[order[k]].decision.reasons.size());
+    EXPECT_EQ(row.reasons[0].rule_id, scored[order[k]].decision.reasons[0].rule_id);
+  }
+  auto limited = store_->recent_alerts(2);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[0].alert.transaction_id, alerts[order[0]].transaction_id);
+  EXPECT_EQ((*limited)[1].alert.transaction_id, alerts[order[1]].transaction_id);
+  EXPECT_TRUE(store_->recent_alerts(0)->empty());
+}
+
+TEST_P(StoreContract, RecentDecisionsAreNewestFirst) {
+  std::vector<Timestamp> decided = {40, 10, 30, 20, 30};
+  WriteBatch b;
+  for (size_t i = 0; i < decided.size(); ++i) {
+    b.scored.push_back(full_scored("tx-" + std::to_string(i), 1, Action::kAllow));
+    b.scored.back().decision.decided_at = decided[i];
+  }
+  write_ok(b);
+  auto got = store_->recent_decisions(4);
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  std::vector<std::string> ids;
+  for (const DecisionRow& row : *got) {
+    EXPECT_EQ(row.tx.id, row.decision.transaction_id);
+    ids.push_back(row.tx.id);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"tx-0", "tx-4", "tx-2", "tx-3"}));
+  expect_same_decision((*got)[0].decision, b.scored[0].decision);
+  expect_same_transaction((*got)[0].tx, b.scored[0].tx);
+}
+
+TEST_P(StoreContract, LabelsAreUniquePerTransactionAndSource) {
+  WriteBatch b;
+  b.scored.push_back(minimal_scored("tx-1", 1));
+  b.labels = {
+      {"tx-1", "a", "", "", 1, 10, Label::kFraud, "analyst"},
+      {"tx-1", "a", "", "", 1, 11, Label::kFraud, "chargeback"},
+      {"tx-1", "a", "", "", 1, 12, Label::kLegit, "analyst"},  // same (tx, source): skipped
+      // A label may arrive for a transaction this store never saw (older history).
+      {"tx-elsewhere", "a", "", "", 1, 13, Label::kFraud, "analyst"},
+  };
+  write_ok(b);
+  EXPECT_EQ(counts().labels, 3);
+  WriteBatch again;
+  again.labels = {{"tx-1", "a", "", "", 1, 14, Label::kFraud, "chargeback"}};
+  write_ok(again);
+  EXPECT_EQ(counts().labels, 3);
+}
+
+TEST_P(StoreContract, DeadLettersKeepTheirRawBytes) {
+  std::string all_bytes;
+  for (int c = 0; c < 256; ++c) all_bytes.push_back(static_cast<char>(c));
+  std::string with_nul("{\"id\":\"a\0b\"}", 12);
+  std::string long_text(64 * 1024, 'x');
+  long_text[1000] = '\0';
+  long_text.back() = '\xff';
+  std::vector<DeadLetter> letters = {
+      {"kafka:p3@42", with_nul, "id", "contains a NUL byte", 1},
+      {"file:bin.csv:1", all_bytes, "", "not UTF-8", 2},
+      {"http", long_text, "", "too long", 3},
+      {"http", "", "", "empty body", 4},
+  };
+  WriteBatch b;
+  b.dead_letters = letters;
+  write_ok(b);
+  auto got = store_->recent_dead_letters(10);
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  ASSERT_EQ(got->size(), letters.size());
+  for (size_t k = 0; k < letters.size(); ++k) {
+    const DeadLetter& want = letters[letters.size() - 1 - k];  // newest first
+    const DeadLetter& have = (*got)[k];
+    EXPECT_EQ(have.source, want.source);
+    EXPECT_EQ(have.raw.size(), want.raw.size());
+    EXPECT_TRUE(have.raw == want.raw) << "raw bytes differ for " << want.reason;
+    EXPECT_EQ(have.field, want.field);
+    EXPECT_EQ(have.reason, want.reason);
+    EXPECT_EQ(have.received_at, want.received_at);
+  }
+  EXPECT_EQ(store_->recent_dead_letters(1)->size(), 1u);
+  EXPECT_EQ(counts().dead_letters, 4);
+}
+
+TEST_P(StoreContract, ReadersSeeOnlyWholeBatchesWhileAWriterRuns) {
+  constexpr int kBatches = 40;
+  constexpr int kPerBatch = 100;
+  std::atomic<bool> done{false};
+  std::atomic<bool> writer_ok{true};
+  std::thread writer([&] {
+    for (int b = 0; b < kBatches; ++b) {
+      WriteBatch batch;
+      for (int i = 0; i < kPerBatch; ++i) {
+        batch.scored.push_back(
+            minimal_scored("tx-" + std::to_string(b) + "-" + std::to_string(i), b, Action::kBlock));
+        if (i % 10 == 0) batch.alerts.push_back(alert_for(batch.scored.back(), b));
+      }
+      batch.checkpoints.push_back({"sim", b + 1});
+      if (!store_->write(batch).ok()) writer_ok = false;
+    }
+    done = true;
+  });
+
+  auto reader = [&](int* reads) {
+    int64_t last = 0;
+    while (true) {
+      bool finished = done.load();  // read before, so the last loop sees the final state
+      auto c = store_->counts();
+      ASSERT_TRUE(c.ok()) << c.error().message();
+      EXPECT_EQ(c->transactions % kPerBatch, 0) << "saw part of a batch";
+      EXPECT_EQ(c->decisions, c->transactions);
+      EXPECT_EQ(c->alerts * 10, c->transactions);
+      EXPECT_GE(c->transactions, last);
+      last = c->transactions;
+      auto recent = store_->recent_decisions(5);
+      ASSERT_TRUE(recent.ok()) << recent.error().message();
+      EXPECT_LE(recent->size(), 5u);
+      auto cp = store_->checkpoint("sim");
+      ASSERT_TRUE(cp.ok());
+      ++*reads;
+      if (finished) break;
+    }
+    EXPECT_EQ(last, kBatches * kPerBatch);
+  };
+  int reads1 = 0, reads2 = 0;
+  std::thread r1(reader, &reads1);
+  std::thread r2(reader, &reads2);
+  writer.join();
+  r1.join();
+  r2.join();
+  EXPECT_TRUE(writer_ok);
+  EXPECT_GT(reads1, 0);
+  EXPECT_GT(reads2, 0);
+  EXPECT_EQ(store_->checkpoint("sim")->value_or(-1), kBatches);
+}
+
+const StoreFactory kSqlite{"sqlite", [](const testing::TempDir& dir) {
+                             return open_sqlite_store(SqliteOptions{.path = dir.file("store.db")});
+                           }};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(kSqlite),
+                         [](const ::testing::TestParamInfo<StoreFactory>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace fw
