@@ -18,9 +18,9 @@ build: deps-test
 	@cmake --preset dev >/dev/null
 	@cmake --build --preset dev -j $(JOBS)
 
-release: deps-test
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target all
+release: deps
+	@cmake --preset release -DFW_BUILD_TESTS=OFF -DFW_BUILD_BENCH=OFF >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target fraudwatch
 
 demo: release
 	./build/release/src/app/fraudwatch demo $(DEMO_ARGS)
@@ -28,7 +28,9 @@ demo: release
 test: build
 	@scripts/run-tests.sh
 
-bench: release
+bench: deps-test
+	@cmake --preset release -DFW_BUILD_TESTS=ON -DFW_BUILD_BENCH=ON >/dev/null
+	@cmake --build --preset release -j $(JOBS)
 	for b in build/release/bench/fw_bench_*; do $$b; done
 	./build/release/src/app/fraudwatch bench
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "app/commands.h"
 #include "app/shutdown.h"
+#include "engine/bounded_queue.h"
 #include "model/csv_codec.h"
 #include "model/json_codec.h"
 #include "sources/history_writer.h"
@@ -136,24 +138,45 @@ int run_simulate(const SimulateOptions& options) {
     buf.append(csv_header());
     buf.push_back('\n');
   }
+  // Generation runs on its own thread and hands whole batches over a bounded queue, so it
+  // overlaps with formatting and writing here; the output is the same as single-threaded.
   Simulator sim(*valid);
-  std::vector<Transaction> txs;
+  BoundedQueue<std::vector<Transaction>> batches(8);
+  BoundedQueue<std::vector<Transaction>> spare(64);  // holds every vector ever made (<= 11)
+  std::atomic<uint64_t> produced{0};
+  std::atomic<Timestamp> sim_now{0};
   const auto started = std::chrono::steady_clock::now();
-  auto next_progress = started + std::chrono::milliseconds(500);
-  auto next_batch_at = started;
   const size_t batch =
       cfg.rate > 0 ? std::max<size_t>(1, static_cast<size_t>(cfg.rate / 20)) : 4096;
+  std::thread generator([&] {
+    auto next_batch_at = started;
+    for (;;) {
+      double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (shutdown_requested()) break;
+      if (options.count > 0 && sim.produced() >= options.count) break;
+      if (options.duration_s > 0 && elapsed >= options.duration_s) break;
+      size_t n = batch;
+      if (options.count > 0) n = std::min<uint64_t>(n, options.count - sim.produced());
+      std::vector<Transaction> txs;
+      if (auto reused = spare.pop_for(std::chrono::seconds(0))) txs = std::move(*reused);
+      sim.fill_batch(n, txs);
+      produced.store(sim.produced(), std::memory_order_relaxed);
+      sim_now.store(sim.now(), std::memory_order_relaxed);
+      if (!batches.push(txs)) break;
+      if (cfg.rate > 0) {
+        next_batch_at += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(static_cast<double>(n) / cfg.rate));
+        std::this_thread::sleep_until(next_batch_at);
+      }
+    }
+    batches.close();
+  });
+
+  auto next_progress = started + std::chrono::milliseconds(500);
   bool ok = true;
-  while (!shutdown_requested()) {
-    auto now = std::chrono::steady_clock::now();
-    double elapsed = std::chrono::duration<double>(now - started).count();
-    if (options.count > 0 && sim.produced() >= options.count) break;
-    if (options.duration_s > 0 && elapsed >= options.duration_s) break;
-    size_t n = batch;
-    if (options.count > 0) n = std::min<uint64_t>(n, options.count - sim.produced());
-    txs.clear();
-    sim.next_batch(n, txs);
-    for (const Transaction& tx : txs) {
+  while (auto txs = batches.pop()) {
+    for (const Transaction& tx : *txs) {
       if (csv) {
         append_csv_row(buf, tx);
       } else {
@@ -161,26 +184,26 @@ int run_simulate(const SimulateOptions& options) {
       }
       buf.push_back('\n');
     }
-    if (buf.size() >= (1 << 20) || cfg.rate > 0) {
+    spare.push(*txs);
+    if (ok && (buf.size() >= (1 << 20) || cfg.rate > 0)) {
       if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) {
         ok = false;
-        break;
+        request_shutdown();  // stops the generator; keep draining so it can finish
       }
       if (cfg.rate > 0) std::fflush(out);
       buf.clear();
     }
+    auto now = std::chrono::steady_clock::now();
     if (show_progress && now >= next_progress) {
-      fmt::print(stderr, "\rsimulate: {} transactions  {:.0f} tx/s  sim {}\x1b[K", sim.produced(),
-                 static_cast<double>(sim.produced()) / std::max(elapsed, 1e-9),
-                 format_rfc3339(sim.now()).substr(0, 16));
+      double elapsed = std::chrono::duration<double>(now - started).count();
+      uint64_t n = produced.load(std::memory_order_relaxed);
+      fmt::print(stderr, "\rsimulate: {} transactions  {:.0f} tx/s  sim {}\x1b[K", n,
+                 static_cast<double>(n) / std::max(elapsed, 1e-9),
+                 format_rfc3339(sim_now.load(std::memory_order_relaxed)).substr(0, 16));
       next_progress = now + std::chrono::milliseconds(500);
     }
-    if (cfg.rate > 0) {
-      next_batch_at += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(static_cast<double>(n) / cfg.rate));
-      std::this_thread::sleep_until(next_batch_at);
-    }
   }
+  generator.join();
   if (ok && !buf.empty() && std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) ok = false;
   if (out != stdout) {
     if (std::fclose(out) != 0) ok = false;
@@ -188,6 +211,7 @@ int run_simulate(const SimulateOptions& options) {
     std::fflush(out);
   }
   if (!ok) {
+    if (errno == EPIPE) return 0;  // the reader went away (e.g. `| head`): not an error
     spdlog::error("writing '{}' failed: {}", options.out, std::strerror(errno));
     return 1;
   }

@@ -30,7 +30,7 @@ namespace fw {
 
 struct StoreWriterOptions {
   std::string checkpoint_source;             // e.g. "simulator:seed=42"; empty = no checkpoints
-  size_t max_rows_per_write = 16384;         // transactions per store transaction
+  size_t max_rows_per_write = 32768;         // transactions per store transaction
   std::chrono::milliseconds max_delay{100};  // a partial group is written after this long
   size_t queue_pieces = 64;                  // bounded hand-off queue, in pieces
 };

@@ -92,7 +92,7 @@ class Store {
   virtual Result<StoreCounts> counts() = 0;
   // Newest first (by created_at, then by order of writing).
   virtual Result<std::vector<AlertRow>> recent_alerts(size_t limit) = 0;
-  // Newest first (by decided_at, then by order of writing).
+  // Newest first (by decided_at, then by transaction id, descending).
   virtual Result<std::vector<DecisionRow>> recent_decisions(size_t limit) = 0;
   virtual Result<std::optional<DecisionRow>> find_transaction(const std::string& id) = 0;
   // Newest first (by order of writing).
