@@ -40,7 +40,9 @@ void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool
     cmd->add_option("--merchants", f.merchants, "simulated merchants (default 2000)");
     cmd->add_option("--fraud-ratio", f.fraud_ratio,
                     "fraction of transactions from fraud patterns (default 0.005)");
-    cmd->add_option("--rate", f.rate, "transactions per second; 0 = as fast as possible");
+    cmd->add_option("--rate", f.rate,
+                    "transactions per second, 0 = as fast as possible (demo default 2000, "
+                    "simulate default 0)");
   }
   if (server) {
     cmd->add_option("--port", f.port, "HTTP port (default 8080; 0 = any free port)");

@@ -270,7 +270,10 @@ void FeatureEngine::account_features(AccountState& a, bool inserted, const Trans
       static_cast<double>(std::max<int64_t>(0, ts - a.first_ts)) / kMicrosPerDay;
 
   // --- Exact 1-minute window over the ring of the last kRingSize events.
-  if (ts - a.last_ts > kMicrosPerMinute) a.ring_size = 0;  // every remembered event is stale
+  if (ts - a.last_ts > kMicrosPerMinute) {  // every remembered event is stale
+    a.ring_size = 0;
+    a.ring_head = 0;  // entries live in slots [0, ring_size) until the ring wraps
+  }
   {
     const int64_t ts_ms = floor_div(ts, kMicrosPerMilli);
     const int64_t last_ms = floor_div(a.last_ts, kMicrosPerMilli);

@@ -99,6 +99,17 @@ TEST_F(FeatureEngineTest, OneMinuteWindowIsExactAtTheBoundary) {
   EXPECT_EQ(run(make_tx(t0 + 200 * kMicrosPerSecond, "a"))[F::kTxCount1m], 1);
 }
 
+// Regression (found by the pattern test): after a pause the ring restarts from slot 0, so a
+// burst that follows any earlier activity is counted from its first event.
+TEST_F(FeatureEngineTest, OneMinuteWindowCountsABurstAfterAPause) {
+  const Timestamp t0 = kMonday + 9 * kMicrosPerHour;
+  for (int i = 0; i < 3; ++i) run(make_tx(t0 + i * 10 * kMicrosPerSecond, "a"));
+  const Timestamp t1 = t0 + kMicrosPerHour;
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(run(make_tx(t1 + i * 10 * kMicrosPerSecond, "a"))[F::kTxCount1m], i + 1) << i;
+  }
+}
+
 TEST_F(FeatureEngineTest, OneMinuteWindowSaturatesAtNine) {
   const Timestamp t0 = kMonday + 9 * kMicrosPerHour;
   double last = 0;
