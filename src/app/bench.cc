@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/setup.h"
 #include "engine/engine.h"
 #include "rules/rule_set.h"
 #include "sinks/store_writer.h"
@@ -38,11 +39,9 @@ int run_bench(const BenchOptions& options) {
     spdlog::error("--transactions must be at least 1");
     return 2;
   }
-  SimulatorConfig sc;
-  sc.seed = cfg.seed;
+  SimulatorConfig sc = simulator_config(cfg);
   sc.customers = options.accounts;
   sc.merchants = std::max<size_t>(cfg.merchants, options.accounts / 50);
-  sc.fraud_ratio = cfg.fraud_ratio;
   auto valid = validate(sc);
   if (!valid.ok()) {
     spdlog::error("simulator: {}", valid.error().message());
@@ -87,7 +86,9 @@ int run_bench(const BenchOptions& options) {
     writer->start();
   }
   DecisionSink& sink = writer ? static_cast<DecisionSink&>(*writer) : counting;
-  Engine engine(ec, RuleSet::defaults(), sink);
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  if (!rules) return 2;
+  Engine engine(ec, rules, sink);
   engine.start();
 
   const auto t0 = std::chrono::steady_clock::now();

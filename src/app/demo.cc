@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/live_stats.h"
+#include "app/setup.h"
 #include "app/shutdown.h"
 #include "engine/engine.h"
 #include "rules/rule_set.h"
@@ -84,22 +85,10 @@ int run_demo(const DemoOptions& options) {
     return 1;
   }
 
-  std::shared_ptr<const RuleSet> rules = RuleSet::defaults();
-  if (!cfg.rules_path.empty()) {
-    auto loaded = RuleSet::from_file(cfg.rules_path);
-    if (!loaded.ok()) {
-      spdlog::error("{}", loaded.error().message());
-      return 2;
-    }
-    rules = *loaded;
-  }
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  if (!rules) return 2;
 
-  SimulatorConfig sim_config;
-  sim_config.seed = cfg.seed;
-  sim_config.customers = cfg.customers;
-  sim_config.merchants = cfg.merchants;
-  sim_config.fraud_ratio = cfg.fraud_ratio;
-  auto valid = validate(sim_config);
+  auto valid = validate(simulator_config(cfg));
   if (!valid.ok()) {
     spdlog::error("simulator: {}", valid.error().message());
     return 2;

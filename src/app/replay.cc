@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/replay_writer.h"
+#include "app/setup.h"
 #include "app/shutdown.h"
 #include "core/pan.h"
 #include "model/json_codec.h"
@@ -55,15 +56,8 @@ int run_replay(const ReplayOptions& options) {
     spdlog::error("{}", reader.error().message());
     return 2;
   }
-  std::shared_ptr<const RuleSet> rules = RuleSet::defaults();
-  if (!cfg.rules_path.empty()) {
-    auto loaded = RuleSet::from_file(cfg.rules_path);
-    if (!loaded.ok()) {
-      spdlog::error("{}", loaded.error().message());
-      return 2;
-    }
-    rules = *loaded;
-  }
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  if (!rules) return 2;
   std::FILE* out = std::fopen(options.out.c_str(), "w");
   if (out == nullptr) {
     spdlog::error("cannot write '{}': {}", options.out, std::strerror(errno));

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/setup.h"
 #include "app/shutdown.h"
 #include "engine/bounded_queue.h"
 #include "model/csv_codec.h"
@@ -44,11 +45,7 @@ int run_simulate(const SimulateOptions& options) {
     spdlog::error("--format: must be jsonl or csv, got '{}'", options.format);
     return 2;
   }
-  SimulatorConfig sc;
-  sc.seed = cfg.seed;
-  sc.customers = cfg.customers;
-  sc.merchants = cfg.merchants;
-  sc.fraud_ratio = cfg.fraud_ratio;
+  SimulatorConfig sc = simulator_config(cfg);
   sc.patterns = options.patterns;
   if (!options.start.empty()) {
     auto t = parse_day_or_time(options.start, "--start");
