@@ -1,12 +1,12 @@
 # The two set-up commands (see README.md):
 #   make demo   install what is missing, build (release), run the embedded demo on :8080
 #   make test   install what is missing, build (dev: ASan + UBSan), run every test
-# Other targets: build, release, bench, format, clean.
+# Other targets: build, release, bench, format, lint (clang-tidy), clean.
 
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: demo test build release bench format clean deps deps-test
+.PHONY: demo test build release bench format lint clean deps deps-test
 
 deps:
 	@scripts/install-deps.sh build
@@ -26,7 +26,11 @@ demo: release
 	./build/release/src/app/fraudwatch demo $(DEMO_ARGS)
 
 test: build
+	@scripts/lint.sh
 	@scripts/run-tests.sh
+
+lint: build
+	@scripts/lint.sh
 
 bench: deps-test
 	@cmake --preset release -DFW_BUILD_TESTS=ON -DFW_BUILD_BENCH=ON >/dev/null

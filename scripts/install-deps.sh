@@ -10,7 +10,7 @@ build_pkgs=(
   libcli11-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libsodium-dev
   libconcurrentqueue-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -224,7 +224,6 @@ constexpr int kTxColumnCount = 21;
 // The columns of a decision row (after the transaction's), in the order read_decision() expects.
 constexpr std::string_view kDecisionColumns =
     "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns";
-constexpr int kDecisionColumnCount = 6;
 
 constexpr std::string_view kAlertColumns =
     "a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status";
