@@ -2,24 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "model/csv_codec.h"
+
 namespace fw {
-namespace {
-
-void append_csv_field(std::string& out, std::string_view s) {
-  bool quote = s.find_first_of(",\"\n\r") != std::string_view::npos;
-  if (!quote) {
-    out.append(s);
-    return;
-  }
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 ReplayWriter::ReplayWriter(std::FILE* out) : out_(out) {
   std::fputs(header().data(), out_);
@@ -52,14 +37,14 @@ void ReplayWriter::write_batch(std::vector<ScoredBatch>& pieces) {
   buf_.clear();
   for (const Scored* s : ordered) {
     const Decision& d = s->decision;
-    append_csv_field(buf_, s->tx.id);
+    append_csv_cell(buf_, s->tx.id);
     buf_ += fmt::format(",{:.4f},{},", d.score, to_string(d.action));
     std::string reasons;
     for (const Reason& r : d.reasons) {
       if (!reasons.empty()) reasons += "; ";
       reasons += r.rule_id + ": " + r.detail;
     }
-    append_csv_field(buf_, reasons);
+    append_csv_cell(buf_, reasons);
     buf_ += s->tx.label == Label::kFraud   ? ",fraud\n"
             : s->tx.label == Label::kLegit ? ",legit\n"
                                            : ",\n";

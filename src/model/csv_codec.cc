@@ -133,19 +133,6 @@ bool needs_csv_quotes(std::string_view v) {
   return false;
 }
 
-void append_cell(std::string& out, std::string_view v) {
-  if (!needs_csv_quotes(v)) {
-    out.append(v);
-    return;
-  }
-  out.push_back('"');
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 void append_int(std::string& out, int64_t v) {
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
@@ -351,6 +338,19 @@ Status decode_text_record(const TextRecord& r, const PanTokenizer* tokenizer, Tr
   return Status::Ok();
 }
 
+void append_csv_cell(std::string& out, std::string_view v) {
+  if (!needs_csv_quotes(v)) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
 std::string_view csv_header() {
   static const std::string kHeader = [] {
     std::string h;
@@ -364,11 +364,11 @@ std::string_view csv_header() {
 }
 
 void append_csv_row(std::string& out, const Transaction& tx) {
-  append_cell(out, tx.id);
+  append_csv_cell(out, tx.id);
   out.push_back(',');
   append_rfc3339(out, tx.ts);
   out.push_back(',');
-  append_cell(out, tx.account_id);
+  append_csv_cell(out, tx.account_id);
   out.push_back(',');
   if (tx.amount.currency.valid()) append_decimal_amount(out, tx.amount.minor, tx.amount.currency);
   out.push_back(',');
@@ -378,11 +378,11 @@ void append_csv_row(std::string& out, const Transaction& tx) {
   out.push_back(',');
   out.append(to_string(tx.channel));
   out.push_back(',');
-  append_cell(out, tx.merchant_id);
+  append_csv_cell(out, tx.merchant_id);
   out.push_back(',');
   if (tx.mcc != 0) append_int(out, tx.mcc);
   out.push_back(',');
-  append_cell(out, tx.terminal_id);
+  append_csv_cell(out, tx.terminal_id);
   out.push_back(',');
   if (tx.country.known()) out += tx.country.code();
   out.push_back(',');
@@ -393,19 +393,19 @@ void append_csv_row(std::string& out, const Transaction& tx) {
   out.push_back(',');
   if (tx.utc_offset_minutes) append_int(out, *tx.utc_offset_minutes);
   out.push_back(',');
-  append_cell(out, tx.device_id);
+  append_csv_cell(out, tx.device_id);
   out.push_back(',');
-  append_cell(out, tx.ip);
+  append_csv_cell(out, tx.ip);
   out.push_back(',');
-  append_cell(out, tx.counterparty);
+  append_csv_cell(out, tx.counterparty);
   out.push_back(',');
   out += tx.card_present ? "true" : "false";
   out.push_back(',');
-  append_cell(out, tx.card_token);
+  append_csv_cell(out, tx.card_token);
   out.push_back(',');
   out.append(to_string(tx.label));
   out.push_back(',');
-  append_cell(out, tx.fraud_pattern);
+  append_csv_cell(out, tx.fraud_pattern);
 }
 
 Status split_csv_record(std::string_view line, std::vector<std::string>& fields, char delimiter) {

@@ -81,6 +81,8 @@ std::string_view csv_header();
 // Appends one RFC 4180 row (fields quoted only when they contain ',', '"', CR or LF), without
 // a line terminator. Amount in major units, ts RFC 3339, empty cells for absent fields.
 void append_csv_row(std::string& out, const Transaction& tx);
+// Appends one CSV cell, quoted (RFC 4180) only when it holds a comma, quote or line break.
+void append_csv_cell(std::string& out, std::string_view v);
 
 // Splits one CSV record into fields (quoted fields, doubled quotes inside them, a trailing
 // '\r' is ignored). Reuses the strings in `fields`. Error on an unbalanced quote or on text
