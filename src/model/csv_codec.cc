@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/number_text.h"
+
 namespace fw {
 namespace {
 
@@ -131,18 +133,6 @@ bool needs_csv_quotes(std::string_view v) {
     if (c == ',' || c == '"' || c == '\n' || c == '\r') return true;
   }
   return false;
-}
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, res.ptr);
-}
-
-void append_double(std::string& out, double v) {
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, res.ptr);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "model/csv_codec.h"
+#include "model/number_text.h"
 
 namespace fw {
 namespace {
@@ -130,18 +131,6 @@ void append_key(std::string& out, const char* key_with_quotes_and_colon, size_t 
 }
 
 #define FW_KEY(out, lit) append_key(out, lit, sizeof(lit) - 1)
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, res.ptr);
-}
-
-void append_double(std::string& out, double v) {
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, res.ptr);
-}
 
 }  // namespace
 

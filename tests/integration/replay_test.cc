@@ -43,8 +43,10 @@ TEST(Replay, ScoresEveryGoodLineInOrderAndDeadLettersTheRest) {
   {
     std::ofstream out(input);
     for (size_t i = 0; i < good.size(); ++i) {
-      if (i == 10) out << "{not json\n";                                       // line 11
-      if (i == 500) out << R"({"id":"x","ts":"2026-01-01T00:00:00Z"})" << "\n";  // line 502
+      if (i == 10) out << "{not json\n";  // line 11
+      if (i == 500)
+        out << R"({"id":"x","ts":"2026-01-01T00:00:00Z"})"
+            << "\n";  // line 502
       out << good[i] << "\n";
     }
   }
@@ -52,8 +54,7 @@ TEST(Replay, ScoresEveryGoodLineInOrderAndDeadLettersTheRest) {
   ChildProcess p({fw::testing::fraudwatch_binary().string(), "replay", "--input", input, "--out",
                   scored, "--shards", "3", "--batch-size", "128"});
   ASSERT_EQ(p.wait(), 0) << p.transcript();
-  EXPECT_NE(p.transcript().find("replayed 3000 transactions"), std::string::npos)
-      << p.transcript();
+  EXPECT_NE(p.transcript().find("replayed 3000 transactions"), std::string::npos) << p.transcript();
   EXPECT_NE(p.transcript().find("rejected 2 records"), std::string::npos) << p.transcript();
 
   std::vector<std::string> rows = read_lines(scored);
