@@ -77,7 +77,7 @@ Error PgConnection::error(std::string_view doing, const PGresult* result) const 
   if (msg.empty() && conn_ != nullptr) msg = PQerrorMessage(conn_.get());
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   for (char& ch : msg) {
-    if (ch == '\n') ch = ' ';
+    if (ch == '\n' || ch == '\t') ch = ' ';
   }
   std::string advice;
   const char* state =

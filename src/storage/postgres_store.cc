@@ -234,11 +234,6 @@ CREATE TEMP TABLE fw_stage_labels (
 ) ON COMMIT DELETE ROWS;
 )sql";
 
-constexpr const char* kTxColumnList =
-    "id, ts, account_id, amount_minor, currency, type, channel, merchant_id, mcc, terminal_id, "
-    "country, lat, lon, utc_offset_minutes, device_id, ip, counterparty, card_present, "
-    "card_token, label, fraud_pattern";
-
 // Decisions first: a row that is new there marks its transaction as new (first write wins),
 // and only those transactions, and only alerts whose transaction is new or was stored before,
 // are inserted. Returns the counter deltas.
