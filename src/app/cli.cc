@@ -152,12 +152,15 @@ int run_cli(int argc, char** argv) {
   DbOptions db;
   auto* db_cmd = app.add_subcommand("db", "PostgreSQL schema migrations and partition maintenance");
   db_cmd->require_subcommand(1);
-  add_common(db_cmd, db_flags, false, false, false);
-  add_database_url(db_cmd, db_flags);
   std::optional<int> retention_days, days_ahead;
-  db_cmd->add_subcommand("migrate", "apply pending schema migrations (safe to repeat)");
+  auto* migrate_cmd =
+      db_cmd->add_subcommand("migrate", "apply pending schema migrations (safe to repeat)");
   auto* maintain_cmd = db_cmd->add_subcommand(
       "maintain", "create the coming days' partitions; drop those older than the retention");
+  for (CLI::App* sub : {migrate_cmd, maintain_cmd}) {
+    add_common(sub, db_flags, false, false, false);
+    add_database_url(sub, db_flags);
+  }
   maintain_cmd->add_option("--retention-days", retention_days,
                            "drop transactions older than this many days (default "
                            "storage.retention_days; 0 = keep everything)");
