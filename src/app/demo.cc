@@ -78,7 +78,7 @@ void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreW
 int run_demo(const DemoOptions& options) {
   const AppConfig& cfg = options.config;
   std::error_code ec;
-  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (cfg.backend == "sqlite") std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
     spdlog::error("cannot create data directory '{}': {}; pick another with --data-dir",
                   cfg.data_dir, ec.message());
