@@ -39,7 +39,10 @@ if [[ $(id -u) -eq 0 ]]; then
   runas_user=postgres
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/fw-pg.XXXXXX")
+# As root the directory must be reachable by `postgres`: /tmp is, a private $TMPDIR may not be.
+tmp_base=${TMPDIR:-/tmp}
+if [[ -n "$runas_user" ]]; then tmp_base=/tmp; fi
+dir=$(mktemp -d "$tmp_base/fw-pg.XXXXXX")
 chmod 700 "$dir"
 if [[ -n "$runas_user" ]]; then chown "$runas_user" "$dir"; fi
 pgdata="$dir/data"
