@@ -10,7 +10,8 @@ build_pkgs=(
   libcli11-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libsodium-dev
   libconcurrentqueue-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy)
+# clang-14 + libclang-rt-14-dev: the optional libFuzzer targets (cmake --preset fuzz).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy clang-14 libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -99,6 +99,9 @@ class Engine {
   void set_rules(std::shared_ptr<const RuleSet> rules);
   std::shared_ptr<const RuleSet> rules() const;
 
+  // The sequence number the next submit() will return. Submitting thread only.
+  uint64_t next_seq() const { return next_seq_.load(std::memory_order_relaxed); }
+
   EngineMetrics metrics() const;
   int shard_count() const { return static_cast<int>(shards_.size()); }
   // The shard that owns an account key.

@@ -176,6 +176,34 @@ Cmp flipped(Cmp c) {
 
 bool is_comparison(Tok t) { return t >= Tok::kEq && t <= Tok::kGe; }
 
+Instr instr(Op op, Cmp cmp = Cmp::kEq, uint16_t a = 0, uint32_t b = 0, double k = 0) {
+  Instr in;
+  in.op = op;
+  in.cmp = cmp;
+  in.a = static_cast<uint8_t>(a);
+  in.b = b;
+  in.k = k;
+  return in;
+}
+
+// Instructions that can end the expression themselves when their result is false.
+bool guardable(Op op) {
+  switch (op) {
+    case Op::kFeatureCmpConst:
+    case Op::kTxCodeCmpConst:
+    case Op::kMoneyCmp:
+    case Op::kMoneyAny:
+    case Op::kStrEq:
+    case Op::kStrPrefix:
+    case Op::kStrIn:
+    case Op::kNumIn:
+    case Op::kCmp:
+      return true;
+    default:
+      return false;
+  }
+}
+
 class Compiler {
  public:
   Compiler(const std::vector<NamedList>& lists, Program& program)
@@ -188,9 +216,77 @@ class Compiler {
                             std::string(type_name(t)) + " (compare it: ... > 3)");
     }
     out.start = static_cast<uint32_t>(prog_.code.size());
-    emit(root);
-    push_instr({Op::kRet});
+    // The top-level 'and' chain becomes guards: each conjunct ends the expression as soon as
+    // it is false, so a rule whose first condition fails costs one instruction.
+    std::vector<const Node*> conjuncts;
+    flatten_and(root, conjuncts);
+    for (const Node* c : conjuncts) {
+      if (c->kind == NodeKind::kBetween && !c->negate) {
+        Node ge, le;
+        ge.kind = le.kind = NodeKind::kBinary;
+        ge.op = Tok::kGe;
+        le.op = Tok::kLe;
+        size_t before = prog_.code.size();
+        emit_comparison(ge, *c->kids[0], *c->kids[1]);
+        guard_since(before);
+        before = prog_.code.size();
+        emit_comparison(le, *c->kids[0], *c->kids[2]);
+        guard_since(before);
+        continue;
+      }
+      const size_t before = prog_.code.size();
+      emit(*c);
+      guard_since(before);
+    }
+    push_instr(instr(Op::kRetTrue));
     out.names = std::move(names_);
+  }
+
+  static void flatten_and(const Node& n, std::vector<const Node*>& out) {
+    if (n.kind == NodeKind::kBinary && n.text == "and") {
+      flatten_and(*n.kids[0], out);
+      flatten_and(*n.kids[1], out);
+      return;
+    }
+    out.push_back(&n);
+  }
+
+  // Turns the true/false value the code from `before` on leaves into a guard: the last
+  // instruction guards itself when it can and nothing jumps past it; else a kGuard follows.
+  void guard_since(size_t before) {
+    bool jumps = false;
+    for (size_t i = before; i < prog_.code.size(); ++i) {
+      jumps = jumps || prog_.code[i].op == Op::kAndJump || prog_.code[i].op == Op::kOrJump;
+    }
+    Instr& last = prog_.code.back();
+    if (!jumps && guardable(last.op)) {
+      last.flags |= kGuardFlag;
+      --depth_;
+      return;
+    }
+    push_instr(instr(Op::kGuard), -1);
+  }
+
+  // `amount <cmp> X CUR or amount <cmp> Y CUR2 or ...` with one operator: the money
+  // comparisons of the chain, or false when the chain has anything else.
+  bool money_or_chain(const Node& n, std::optional<Cmp>& cmp, std::vector<MoneyConst>& out) {
+    if (n.kind == NodeKind::kBinary && n.text == "or") {
+      return money_or_chain(*n.kids[0], cmp, out) && money_or_chain(*n.kids[1], cmp, out);
+    }
+    if (n.kind != NodeKind::kBinary || !is_comparison(n.op)) return false;
+    const Node& l = *n.kids[0];
+    const Node& r = *n.kids[1];
+    Cmp c = cmp_of(n.op);
+    const Node* lit = nullptr;
+    if (is_amount(l) && r.kind == NodeKind::kMoney) lit = &r;
+    if (is_amount(r) && l.kind == NodeKind::kMoney) {
+      lit = &l;
+      c = flipped(c);
+    }
+    if (lit == nullptr || (cmp && *cmp != c)) return false;
+    cmp = c;
+    out.push_back(money_const(*lit));
+    return true;
   }
 
   [[noreturn]] static void fail(uint32_t offset, std::string message) {
@@ -525,13 +621,13 @@ class Compiler {
     note_name(d);
     switch (d.kind) {
       case Kind::kFeature:
-        push_instr({Op::kFeature, Cmp::kEq, d.id}, 1);
+        push_instr(instr(Op::kFeature, Cmp::kEq, d.id), 1);
         return;
       case Kind::kNumber:
-        push_instr({Op::kTxNumber, Cmp::kEq, d.id}, 1);
+        push_instr(instr(Op::kTxNumber, Cmp::kEq, d.id), 1);
         return;
       case Kind::kCode:
-        push_instr({Op::kTxCode, Cmp::kEq, d.id}, 1);
+        push_instr(instr(Op::kTxCode, Cmp::kEq, d.id), 1);
         return;
       default:
         fail(0, "internal: name '" + std::string(d.name) + "' has no numeric value");
@@ -543,7 +639,7 @@ class Compiler {
       case NodeKind::kNumber:
       case NodeKind::kDuration:
       case NodeKind::kBool:
-        push_instr({Op::kConst, Cmp::kEq, 0, 0, n.number}, 1);
+        push_instr(instr(Op::kConst, Cmp::kEq, 0, 0, n.number), 1);
         return;
       case NodeKind::kName:
         emit_name(name_def(n));
@@ -553,11 +649,11 @@ class Compiler {
         return;
       case NodeKind::kUnary:
         if (auto v = constant(n)) {
-          push_instr({Op::kConst, Cmp::kEq, 0, 0, *v}, 1);
+          push_instr(instr(Op::kConst, Cmp::kEq, 0, 0, *v), 1);
           return;
         }
         emit(*n.kids[0]);
-        push_instr({n.text == "not" ? Op::kNot : Op::kNeg});
+        push_instr(instr(n.text == "not" ? Op::kNot : Op::kNeg));
         return;
       case NodeKind::kBinary:
         emit_binary(n);
@@ -576,35 +672,47 @@ class Compiler {
   void emit_call(const Node& n) {
     const std::string& f = n.text;
     if (f == "hour" || f == "weekday") {
-      push_instr({f == "hour" ? Op::kHour : Op::kWeekday}, 1);
+      push_instr(instr(f == "hour" ? Op::kHour : Op::kWeekday), 1);
       return;
     }
     if (f == "major") {
       note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
-      push_instr({Op::kTxNumber, Cmp::kEq, id_of(TxNumber::kAmountMajor)}, 1);
+      push_instr(instr(Op::kTxNumber, Cmp::kEq, id_of(TxNumber::kAmountMajor)), 1);
       return;
     }
     if (f == "starts_with") {
       const NameDef d = name_def(*n.kids[0]);
       note_name(d);
-      push_instr({Op::kStrPrefix, Cmp::kEq, d.id, add_string(n.kids[1]->text)}, 1);
+      push_instr(instr(Op::kStrPrefix, Cmp::kEq, d.id, add_string(n.kids[1]->text)), 1);
       return;
     }
     for (const auto& k : n.kids) emit(*k);
-    if (f == "abs") push_instr({Op::kAbs});
-    if (f == "log") push_instr({Op::kLog});
-    if (f == "min") push_instr({Op::kMin}, -1);
-    if (f == "max") push_instr({Op::kMax}, -1);
-    if (f == "distance") push_instr({Op::kDistance}, -3);
+    if (f == "abs") push_instr(instr(Op::kAbs));
+    if (f == "log") push_instr(instr(Op::kLog));
+    if (f == "min") push_instr(instr(Op::kMin), -1);
+    if (f == "max") push_instr(instr(Op::kMax), -1);
+    if (f == "distance") push_instr(instr(Op::kDistance), -3);
   }
 
   void emit_binary(const Node& n) {
     const Node& l = *n.kids[0];
     const Node& r = *n.kids[1];
+    if (n.text == "or") {
+      std::optional<Cmp> cmp;
+      std::vector<MoneyConst> set;
+      if (money_or_chain(n, cmp, set) && set.size() > 1) {
+        note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
+        prog_.money_sets.push_back(std::move(set));
+        push_instr(instr(Op::kMoneyAny, *cmp, 0,
+                         static_cast<uint32_t>(prog_.money_sets.size() - 1)),
+                   1);
+        return;
+      }
+    }
     if (n.text == "and" || n.text == "or") {
       emit(l);
       const size_t jump = prog_.code.size();
-      push_instr({n.text == "and" ? Op::kAndJump : Op::kOrJump}, -1);
+      push_instr(instr(n.text == "and" ? Op::kAndJump : Op::kOrJump), -1);
       emit(r);
       prog_.code[jump].b = static_cast<uint32_t>(prog_.code.size());
       return;
@@ -619,7 +727,7 @@ class Compiler {
                   : n.op == Tok::kMinus ? Op::kSub
                   : n.op == Tok::kStar  ? Op::kMul
                                         : Op::kDiv;
-    push_instr({op}, -1);
+    push_instr(instr(op), -1);
   }
 
   void emit_comparison(const Node& n, const Node& l, const Node& r) {
@@ -630,8 +738,8 @@ class Compiler {
       const MoneyConst m = money_const(money_left ? l : r);
       prog_.money.push_back(m);
       note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
-      push_instr({Op::kMoneyCmp, money_left ? flipped(cmp) : cmp, 0,
-                  static_cast<uint32_t>(prog_.money.size() - 1)},
+      push_instr(instr(Op::kMoneyCmp, money_left ? flipped(cmp) : cmp, 0,
+                  static_cast<uint32_t>(prog_.money.size() - 1)),
                  1);
       return;
     }
@@ -644,12 +752,10 @@ class Compiler {
       if (d.kind == Kind::kCode) {
         std::string why;
         const double code = *code_of(static_cast<TxCode>(d.id), text.text, why);
-        push_instr({Op::kTxCode, Cmp::kEq, d.id}, 1);
-        push_instr({Op::kConst, Cmp::kEq, 0, 0, code}, 1);
-        push_instr({Op::kCmp, cmp}, -1);
+        push_instr(instr(Op::kTxCodeCmpConst, cmp, d.id, 0, code), 1);
         return;
       }
-      push_instr({Op::kStrEq, cmp, d.id, add_string(text.text)}, 1);
+      push_instr(instr(Op::kStrEq, cmp, d.id, add_string(text.text)), 1);
       return;
     }
     // A feature against a constant: one fused instruction.
@@ -659,13 +765,13 @@ class Compiler {
       const auto v = constant(other);
       if (!d || d->kind != Kind::kFeature || !v) return false;
       note_name(*d);
-      push_instr({Op::kFeatureCmpConst, c, d->id, 0, *v}, 1);
+      push_instr(instr(Op::kFeatureCmpConst, c, d->id, 0, *v), 1);
       return true;
     };
     if (fused(l, r, cmp) || fused(r, l, flipped(cmp))) return;
     emit(l);
     emit(r);
-    push_instr({Op::kCmp, cmp}, -1);
+    push_instr(instr(Op::kCmp, cmp), -1);
   }
 
   void emit_in(const Node& n) {
@@ -692,12 +798,15 @@ class Compiler {
     if (d && d->kind == Kind::kString) {
       note_name(*d);
       StringSet set;
+      std::vector<uint64_t> keys;
+      keys.reserve(texts.size());
       for (const std::string& t : texts) {
-        set.hashes.insert(hash_id(t));
+        keys.push_back(hash_id(t));
         set.values.insert(t);
       }
+      set.hashes.build(keys);
       prog_.str_sets.push_back(std::move(set));
-      push_instr({Op::kStrIn, Cmp::kEq, d->id, static_cast<uint32_t>(prog_.str_sets.size() - 1)},
+      push_instr(instr(Op::kStrIn, Cmp::kEq, d->id, static_cast<uint32_t>(prog_.str_sets.size() - 1)),
                  1);
     } else {
       if (d && d->kind == Kind::kCode) {
@@ -722,9 +831,9 @@ class Compiler {
       emit(x);
       std::sort(numbers.begin(), numbers.end());
       prog_.num_sets.push_back(std::move(numbers));
-      push_instr({Op::kNumIn, Cmp::kEq, 0, static_cast<uint32_t>(prog_.num_sets.size() - 1)});
+      push_instr(instr(Op::kNumIn, Cmp::kEq, 0, static_cast<uint32_t>(prog_.num_sets.size() - 1)));
     }
-    if (n.negate) push_instr({Op::kNot});
+    if (n.negate) push_instr(instr(Op::kNot));
   }
 
   void emit_between(const Node& n) {
@@ -736,10 +845,10 @@ class Compiler {
     le.op = Tok::kLe;
     emit_comparison(ge, x, *n.kids[1]);
     const size_t jump = prog_.code.size();
-    push_instr({Op::kAndJump}, -1);
+    push_instr(instr(Op::kAndJump), -1);
     emit_comparison(le, x, *n.kids[2]);
     prog_.code[jump].b = static_cast<uint32_t>(prog_.code.size());
-    if (n.negate) push_instr({Op::kNot});
+    if (n.negate) push_instr(instr(Op::kNot));
   }
 
   const std::vector<NamedList>& lists_;
@@ -809,6 +918,7 @@ bool compile_expression(std::string_view text, const std::vector<NamedList>& lis
   }
   // Roll back on error so a failed expression leaves nothing behind.
   const size_t code = program.code.size(), money = program.money.size(),
+               money_sets = program.money_sets.size(),
                strings = program.strings.size(), str_sets = program.str_sets.size(),
                num_sets = program.num_sets.size();
   try {
@@ -817,6 +927,7 @@ bool compile_expression(std::string_view text, const std::vector<NamedList>& lis
   } catch (const CompileError& e) {
     program.code.resize(code);
     program.money.resize(money);
+    program.money_sets.resize(money_sets);
     program.strings.resize(strings);
     program.str_sets.resize(str_sets);
     program.num_sets.resize(num_sets);

@@ -69,9 +69,9 @@ uint64_t string_key(const Transaction& tx, TxString field, std::string_view text
 
 constexpr int64_t kMicrosPerHour = 3'600'000'000LL;
 
-}  // namespace
+#define FW_INLINE inline __attribute__((always_inline))
 
-std::string_view Program::string_field(const Transaction& tx, TxString field) {
+FW_INLINE std::string_view field_text(const Transaction& tx, TxString field) {
   switch (field) {
     case TxString::kMerchantId:
       return tx.merchant_id;
@@ -89,7 +89,7 @@ std::string_view Program::string_field(const Transaction& tx, TxString field) {
   return {};
 }
 
-double Program::tx_number(const Transaction& tx, TxNumber field) {
+FW_INLINE double number_of(const Transaction& tx, TxNumber field) {
   switch (field) {
     case TxNumber::kMcc:
       return tx.mcc;
@@ -107,7 +107,7 @@ double Program::tx_number(const Transaction& tx, TxNumber field) {
   return 0;
 }
 
-double Program::tx_code(const Transaction& tx, TxCode field) {
+FW_INLINE double code_of(const Transaction& tx, TxCode field) {
   switch (field) {
     case TxCode::kType:
       return static_cast<double>(tx.type);
@@ -121,7 +121,20 @@ double Program::tx_code(const Transaction& tx, TxCode field) {
   return 0;
 }
 
-bool Program::run(uint32_t start, const Transaction& tx, const FeatureVector& f) const {
+// A true/false result: pushed, or, for a guard, ends the expression when false.
+#define FW_RESULT(expr)                      \
+  do {                                       \
+    const bool v_ = (expr);                  \
+    if (in.flags & kGuardFlag) {             \
+      if (!v_) return false;                 \
+    } else {                                 \
+      st[++sp] = v_ ? 1 : 0;                 \
+    }                                        \
+  } while (0)
+
+FW_INLINE bool exec(const Program& p, uint32_t start, const Transaction& tx,
+                    const FeatureVector& f) {
+  const std::vector<Instr>& code = p.code;
   double st[kMaxStack];
   int sp = -1;  // index of the top
   const Instr* ip = code.data() + start;
@@ -135,13 +148,16 @@ bool Program::run(uint32_t start, const Transaction& tx, const FeatureVector& f)
         st[++sp] = f.values[in.a];
         break;
       case Op::kTxNumber:
-        st[++sp] = tx_number(tx, static_cast<TxNumber>(in.a));
+        st[++sp] = number_of(tx, static_cast<TxNumber>(in.a));
         break;
       case Op::kTxCode:
-        st[++sp] = tx_code(tx, static_cast<TxCode>(in.a));
+        st[++sp] = code_of(tx, static_cast<TxCode>(in.a));
         break;
       case Op::kFeatureCmpConst:
-        st[++sp] = compare(in.cmp, f.values[in.a], in.k) ? 1 : 0;
+        FW_RESULT(compare(in.cmp, f.values[in.a], in.k));
+        break;
+      case Op::kTxCodeCmpConst:
+        FW_RESULT(compare(in.cmp, code_of(tx, static_cast<TxCode>(in.a)), in.k));
         break;
       case Op::kAdd:
         st[sp - 1] += st[sp];
@@ -162,10 +178,12 @@ bool Program::run(uint32_t start, const Transaction& tx, const FeatureVector& f)
       case Op::kNeg:
         st[sp] = -st[sp];
         break;
-      case Op::kCmp:
-        st[sp - 1] = compare(in.cmp, st[sp - 1], st[sp]) ? 1 : 0;
-        --sp;
+      case Op::kCmp: {
+        const bool v = compare(in.cmp, st[sp - 1], st[sp]);
+        sp -= 2;
+        FW_RESULT(v);
         break;
+      }
       case Op::kNot:
         st[sp] = st[sp] == 0 ? 1 : 0;
         break;
@@ -216,44 +234,96 @@ bool Program::run(uint32_t start, const Transaction& tx, const FeatureVector& f)
         sp -= 3;
         break;
       case Op::kMoneyCmp: {
-        const MoneyConst& m = money[in.b];
-        st[++sp] = tx.amount.currency.packed() == m.currency &&
-                           compare_int(in.cmp, tx.amount.minor, m.minor)
-                       ? 1
-                       : 0;
+        const MoneyConst& m = p.money[in.b];
+        FW_RESULT(tx.amount.currency.packed() == m.currency &&
+                  compare_int(in.cmp, tx.amount.minor, m.minor));
+        break;
+      }
+      case Op::kMoneyAny: {
+        bool any = false;
+        const uint32_t cur = tx.amount.currency.packed();
+        for (const MoneyConst& m : p.money_sets[in.b]) {
+          any = any || (m.currency == cur && compare_int(in.cmp, tx.amount.minor, m.minor));
+        }
+        FW_RESULT(any);
         break;
       }
       case Op::kStrEq: {
-        const StringConst& s = strings[in.b];
+        const StringConst& s = p.strings[in.b];
         const auto field = static_cast<TxString>(in.a);
-        const std::string_view text = string_field(tx, field);
+        const std::string_view text = field_text(tx, field);
         const bool eq = string_key(tx, field, text) == s.hash && text == s.text;
-        st[++sp] = (eq == (in.cmp == Cmp::kEq)) ? 1 : 0;
+        FW_RESULT(eq == (in.cmp == Cmp::kEq));
         break;
       }
       case Op::kStrPrefix: {
-        const std::string_view text = string_field(tx, static_cast<TxString>(in.a));
-        st[++sp] = text.starts_with(strings[in.b].text) ? 1 : 0;
+        const std::string_view text = field_text(tx, static_cast<TxString>(in.a));
+        FW_RESULT(text.starts_with(p.strings[in.b].text));
         break;
       }
       case Op::kStrIn: {
-        const StringSet& set = str_sets[in.b];
+        const StringSet& set = p.str_sets[in.b];
         const auto field = static_cast<TxString>(in.a);
-        const std::string_view text = string_field(tx, field);
-        const bool hit = set.hashes.count(string_key(tx, field, text)) != 0 &&
+        const std::string_view text = field_text(tx, field);
+        const bool hit = set.hashes.contains(string_key(tx, field, text)) &&
                          set.values.find(text) != set.values.end();
-        st[++sp] = hit ? 1 : 0;
+        FW_RESULT(hit);
         break;
       }
       case Op::kNumIn: {
-        const std::vector<double>& set = num_sets[in.b];
-        st[sp] = std::binary_search(set.begin(), set.end(), st[sp]) ? 1 : 0;
+        const std::vector<double>& set = p.num_sets[in.b];
+        const bool hit = std::binary_search(set.begin(), set.end(), st[sp]);
+        --sp;
+        FW_RESULT(hit);
         break;
       }
+      case Op::kGuard:
+        if (st[sp--] == 0) return false;
+        break;
       case Op::kRet:
         return st[sp] != 0;
+      case Op::kRetTrue:
+        return true;
     }
   }
 }
+
+#undef FW_RESULT
+
+}  // namespace
+
+std::string_view Program::string_field(const Transaction& tx, TxString field) {
+  return field_text(tx, field);
+}
+
+void HashSet64::build(const std::vector<uint64_t>& keys) {
+  size_t cap = 8;
+  while (cap < keys.size() * 2) cap *= 2;
+  slots_.assign(cap, 0);
+  mask_ = cap - 1;
+  for (uint64_t key : keys) {
+    if (key == 0) continue;
+    size_t i = key & mask_;
+    while (slots_[i] != 0 && slots_[i] != key) i = (i + 1) & mask_;
+    slots_[i] = key;
+  }
+}
+double Program::tx_number(const Transaction& tx, TxNumber field) { return number_of(tx, field); }
+double Program::tx_code(const Transaction& tx, TxCode field) { return code_of(tx, field); }
+
+bool Program::run(uint32_t start, const Transaction& tx, const FeatureVector& f) const {
+  return exec(*this, start, tx, f);
+}
+
+size_t Program::run_many(const uint32_t* starts, size_t n, const Transaction& tx,
+                         const FeatureVector& f, uint32_t* fired) const {
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (exec(*this, starts[i], tx, f)) fired[count++] = static_cast<uint32_t>(i);
+  }
+  return count;
+}
+
+#undef FW_INLINE
 
 }  // namespace fw::rules

@@ -23,6 +23,7 @@ enum class Op : uint8_t {
   kTxNumber,         // push a numeric transaction field (TxNumber a)
   kTxCode,           // push the integer code of an enumerated string field (TxCode a)
   kFeatureCmpConst,  // push features[a] <cmp> k (fused load + compare)
+  kTxCodeCmpConst,   // push code field a <cmp> k (enumerated text against a constant)
   kAdd,
   kSub,
   kMul,
@@ -39,13 +40,20 @@ enum class Op : uint8_t {
   kHour,      // push the UTC hour of tx.ts
   kWeekday,   // push the UTC weekday of tx.ts, 0 = Monday
   kDistance,  // pop lon2, lat2, lon1, lat1; push haversine km
-  kMoneyCmp,  // push tx.amount <cmp> money_[b] (false in another currency)
+  kMoneyCmp,  // push tx.amount <cmp> money[b] (false in another currency)
+  kMoneyAny,  // push whether tx.amount <cmp> any entry of money_sets[b] in its currency
   kStrEq,     // push string field a == strings_[b] (cmp kEq or kNe)
   kStrPrefix, // push string field a starts with strings_[b]
   kStrIn,     // push string field a in str_sets_[b]
   kNumIn,     // pop x, push x in num_sets_[b]
+  kGuard,     // pop; if it is 0, the expression is false: return false
   kRet,       // return top != 0
+  kRetTrue,   // return true (every guard passed)
 };
+
+// Instr::flags bit: instead of pushing its true/false result, the instruction returns false
+// from the expression when the result is false (a top-level conjunct; see compiler.cc).
+inline constexpr uint8_t kGuardFlag = 1;
 
 enum class Cmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
@@ -66,10 +74,13 @@ enum class TxString : uint16_t {
 struct Instr {
   Op op = Op::kRet;
   Cmp cmp = Cmp::kEq;
-  uint16_t a = 0;
-  uint32_t b = 0;
-  double k = 0;
+  uint8_t flags = 0;  // kGuardFlag
+  uint8_t a = 0;      // feature id or field
+  uint32_t b = 0;     // jump target or table index
+  double k = 0;       // constant
 };
+static_assert(sizeof(Instr) == 16);
+static_assert(kFeatureCount < 256, "Instr::a holds a feature id");
 
 struct MoneyConst {
   uint32_t currency = 0;  // Currency::packed()
@@ -87,8 +98,28 @@ struct TransparentStringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// An open-addressing set of non-zero 64-bit hashes (hash_id never returns 0): a power-of-two
+// table at most half full, linear probing. Faster than std::unordered_set for the one lookup
+// per rule and transaction (no modulo, no node chasing).
+class HashSet64 {
+ public:
+  void build(const std::vector<uint64_t>& keys);
+  bool contains(uint64_t key) const {
+    if (slots_.empty()) return false;
+    for (size_t i = key & mask_;; i = (i + 1) & mask_) {
+      const uint64_t s = slots_[i];
+      if (s == key) return true;
+      if (s == 0) return false;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
+};
+
 struct StringSet {
-  std::unordered_set<uint64_t> hashes;  // hash_id of each value: the fast negative answer
+  HashSet64 hashes;  // hash_id of each value: the fast negative answer
   std::unordered_set<std::string, TransparentStringHash, std::equal_to<>> values;  // verifies
 };
 
@@ -96,6 +127,10 @@ class Program {
  public:
   // Runs the code starting at `start` (a rule's entry point). Never allocates.
   bool run(uint32_t start, const Transaction& tx, const FeatureVector& f) const;
+  // Runs the expressions starting at starts[0..n) in order; writes the indices (into starts)
+  // of those that are true to `fired` and returns how many. Never allocates.
+  size_t run_many(const uint32_t* starts, size_t n, const Transaction& tx, const FeatureVector& f,
+                  uint32_t* fired) const;
 
   static std::string_view string_field(const Transaction& tx, TxString field);
   static double tx_number(const Transaction& tx, TxNumber field);
@@ -104,6 +139,7 @@ class Program {
   // Built by the compiler. Public because the compiler appends and the tests inspect.
   std::vector<Instr> code;
   std::vector<MoneyConst> money;
+  std::vector<std::vector<MoneyConst>> money_sets;
   std::vector<StringConst> strings;
   std::vector<StringSet> str_sets;
   std::vector<std::vector<double>> num_sets;  // sorted

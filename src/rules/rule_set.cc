@@ -495,6 +495,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     const Rule& r = set->rules_[i];
     if (!r.enabled) continue;
     set->active_.push_back(Active{r.compiled.start, static_cast<uint32_t>(i), r.score, r.action});
+    set->active_starts_.push_back(r.compiled.start);
   }
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
@@ -561,28 +562,34 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
-  for (const Active& a : active_) {
-    if (!program_.run(a.start, tx, features)) continue;
-    const Rule& r = rules_[a.index];
-    switch (a.action) {
-      case RuleAction::kBlock:
-        in.force_block = true;
-        break;
-      case RuleAction::kReview:
-        in.force_review = true;
-        break;
-      case RuleAction::kAllow:
-        in.allow_listed = true;
-        break;
-      case RuleAction::kScore:
-        break;
+  constexpr size_t kChunk = 64;
+  uint32_t fired[kChunk];
+  for (size_t base = 0; base < active_.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, active_.size() - base);
+    const size_t k = program_.run_many(active_starts_.data() + base, n, tx, features, fired);
+    for (size_t j = 0; j < k; ++j) {
+      const Active& a = active_[base + fired[j]];
+      const Rule& r = rules_[a.index];
+      switch (a.action) {
+        case RuleAction::kBlock:
+          in.force_block = true;
+          break;
+        case RuleAction::kReview:
+          in.force_review = true;
+          break;
+        case RuleAction::kAllow:
+          in.allow_listed = true;
+          break;
+        case RuleAction::kScore:
+          break;
+      }
+      if (a.action != RuleAction::kAllow) keep = combine_keep(keep, a.score);
+      Reason& reason = out.reasons.emplace_back();
+      reason.rule_id = r.id;
+      reason.score = a.action == RuleAction::kAllow ? 0 : a.score;
+      reason.detail = rules::describe_values(r.compiled, tx, features);
+      count_hit(shard, a.index, tx.ts);
     }
-    if (a.action != RuleAction::kAllow) keep = combine_keep(keep, a.score);
-    Reason& reason = out.reasons.emplace_back();
-    reason.rule_id = r.id;
-    reason.score = a.action == RuleAction::kAllow ? 0 : a.score;
-    reason.detail = rules::describe_values(r.compiled, tx, features);
-    count_hit(shard, a.index, tx.ts);
   }
   in.rule_score = 1 - keep;
   const PolicyDecision d = decide(in, policy_);

@@ -6,6 +6,7 @@
 // builds a new RuleSet and swaps the pointer (Engine::set_rules).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -122,6 +123,7 @@ class RuleSet {
   std::string version_;
   std::vector<Rule> rules_;  // in file order; disabled rules are kept but skipped
   std::vector<Active> active_;
+  std::vector<uint32_t> active_starts_;  // active_[i].start, contiguous for Program::run_many
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots

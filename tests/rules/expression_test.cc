@@ -304,11 +304,40 @@ TEST(RuleCompiler, FeatureAgainstConstantIsOneInstruction) {
   CompiledExpr e;
   CompileError err;
   ASSERT_TRUE(compile_expression("tx_count_1m > 3 and 5m > seconds_since_prev", kLists, p, e, err));
-  ASSERT_EQ(p.code.size(), 4u);  // cmp, and-jump, cmp, ret
+  ASSERT_EQ(p.code.size(), 3u);  // guard, guard, return true
   EXPECT_EQ(p.code[0].op, Op::kFeatureCmpConst);
-  EXPECT_EQ(p.code[2].op, Op::kFeatureCmpConst);
-  EXPECT_EQ(p.code[2].cmp, Cmp::kLt);
-  EXPECT_EQ(p.code[2].k, 300);
+  EXPECT_EQ(p.code[0].flags, kGuardFlag);
+  EXPECT_EQ(p.code[1].op, Op::kFeatureCmpConst);
+  EXPECT_EQ(p.code[1].cmp, Cmp::kLt);
+  EXPECT_EQ(p.code[1].k, 300);
+  EXPECT_EQ(p.code[2].op, Op::kRetTrue);
+}
+
+TEST(RuleCompiler, PerCurrencyMoneyThresholdsAreOneInstruction) {
+  Program p;
+  CompiledExpr e;
+  CompileError err;
+  ASSERT_TRUE(compile_expression("amount > 10 EUR or amount > 1000 JPY or 12 USD < amount",
+                                 kLists, p, e, err));
+  ASSERT_EQ(p.code.size(), 2u);
+  EXPECT_EQ(p.code[0].op, Op::kMoneyAny);
+  ASSERT_EQ(p.money_sets.size(), 1u);
+  EXPECT_EQ(p.money_sets[0].size(), 3u);
+  Fixture fx;
+  fx.tx.amount = Money{1001, Currency::of("JPY")};
+  EXPECT_TRUE(p.run(e.start, fx.tx, fx.f));
+  fx.tx.amount = Money{1000, Currency::of("JPY")};
+  EXPECT_FALSE(p.run(e.start, fx.tx, fx.f));
+  fx.tx.amount = Money{1201, Currency::of("USD")};
+  EXPECT_TRUE(p.run(e.start, fx.tx, fx.f));
+  fx.tx.amount = Money{99999, Currency::of("GBP")};
+  EXPECT_FALSE(p.run(e.start, fx.tx, fx.f));
+  // Mixed operators are not fused, and still right.
+  Program q;
+  ASSERT_TRUE(compile_expression("amount > 10 EUR or amount < 1 USD", kLists, q, e, err));
+  EXPECT_NE(q.code[0].op, Op::kMoneyAny);
+  fx.tx.amount = Money{50, Currency::of("USD")};
+  EXPECT_TRUE(q.run(e.start, fx.tx, fx.f));
 }
 
 TEST(RuleCompiler, EveryFeatureAndFieldIsAddressable) {
