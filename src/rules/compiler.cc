@@ -235,6 +235,16 @@ class Compiler {
         continue;
       }
       const size_t before = prog_.code.size();
+      if (c->kind == NodeKind::kName) {
+        // A bare true/false feature as a condition: one fused "!= 0" guard.
+        const NameDef d = name_def(*c);
+        if (d.kind == Kind::kFeature) {
+          note_name(d);
+          push_instr(instr(Op::kFeatureCmpConst, Cmp::kNe, d.id, 0, 0), 1);
+          guard_since(before);
+          continue;
+        }
+      }
       emit(*c);
       guard_since(before);
     }

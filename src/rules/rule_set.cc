@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -496,6 +497,40 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     if (!r.enabled) continue;
     set->active_.push_back(Active{r.compiled.start, static_cast<uint32_t>(i), r.score, r.action});
     set->active_starts_.push_back(r.compiled.start);
+    // The prefilter entry (see rule_set.h).
+    const rules::Instr& first = set->program_.code[r.compiled.start];
+    const double inf = std::numeric_limits<double>::infinity();
+    double lo = -inf, hi = inf;
+    const bool usable =
+        first.op == rules::Op::kFeatureCmpConst && (first.flags & rules::kGuardFlag);
+    if (usable) {
+      switch (first.cmp) {
+        case rules::Cmp::kEq:
+          lo = hi = first.k;
+          break;
+        case rules::Cmp::kLt:
+          hi = std::nextafter(first.k, -inf);
+          break;
+        case rules::Cmp::kLe:
+          hi = first.k;
+          break;
+        case rules::Cmp::kGt:
+          lo = std::nextafter(first.k, inf);
+          break;
+        case rules::Cmp::kGe:
+          lo = first.k;
+          break;
+        case rules::Cmp::kNe:
+          lo = hi = first.k;  // pre_ne_: passes when x != lo
+          break;
+      }
+    }
+    set->pre_ne_.push_back(usable && first.cmp == rules::Cmp::kNe ? 1 : 0);
+    set->pre_feature_.push_back(usable ? first.a : 0);
+    set->pre_lo_.push_back(lo);
+    set->pre_hi_.push_back(hi);
+    set->pre_always_.push_back(usable ? 0 : 1);
+    set->rest_starts_.push_back(usable ? r.compiled.start + 1 : r.compiled.start);
   }
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
@@ -563,12 +598,26 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   double keep = 1;
   PolicyInputs in;
   constexpr size_t kChunk = 64;
+  uint32_t passed[kChunk];  // indices (into active_) of rules whose first guard passed
+  uint32_t starts[kChunk];
   uint32_t fired[kChunk];
   for (size_t base = 0; base < active_.size(); base += kChunk) {
     const size_t n = std::min(kChunk, active_.size() - base);
-    const size_t k = program_.run_many(active_starts_.data() + base, n, tx, features, fired);
+    // Branch-free prefilter: most rules end here, without running their program.
+    size_t np = 0;
+    for (size_t i = base; i < base + n; ++i) {
+      const double x = features.values[pre_feature_[i]];
+      // Integer & and | on purpose: no branches in this loop.
+      const int in_range = static_cast<int>(x >= pre_lo_[i]) & static_cast<int>(x <= pre_hi_[i]);
+      const int differs = static_cast<int>(x != pre_lo_[i]);
+      const int pass = static_cast<int>(pre_always_[i]) | (pre_ne_[i] != 0 ? differs : in_range);
+      passed[np] = static_cast<uint32_t>(i);
+      starts[np] = rest_starts_[i];
+      np += static_cast<size_t>(pass);
+    }
+    const size_t k = program_.run_many(starts, np, tx, features, fired);
     for (size_t j = 0; j < k; ++j) {
-      const Active& a = active_[base + fired[j]];
+      const Active& a = active_[passed[fired[j]]];
       const Rule& r = rules_[a.index];
       switch (a.action) {
         case RuleAction::kBlock:

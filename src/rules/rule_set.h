@@ -124,6 +124,15 @@ class RuleSet {
   std::vector<Rule> rules_;  // in file order; disabled rules are kept but skipped
   std::vector<Active> active_;
   std::vector<uint32_t> active_starts_;  // active_[i].start, contiguous for Program::run_many
+  // Prefilter: a rule whose program starts with a guard "feature <cmp> constant" is
+  // first tested here as lo <= features[feature] <= hi in one branch-free pass over all rules;
+  // only the rules that pass run their program, from after that guard (rest_starts_). Rules
+  // without such a guard have always = 1.
+  std::vector<uint16_t> pre_feature_;
+  std::vector<double> pre_lo_, pre_hi_;
+  std::vector<uint8_t> pre_always_;
+  std::vector<uint8_t> pre_ne_;  // the guard is "!= constant" (bare true/false features)
+  std::vector<uint32_t> rest_starts_;
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -268,6 +270,53 @@ TEST(RuleSetEvaluate, ReasonsNameTheValuesTheRuleRead) {
   tx.amount = Money{9999, Currency::of("EUR")};  // 99.99 is not above 99.99
   (*set)->evaluate(tx, f, d);
   EXPECT_TRUE(d.reasons.empty());
+}
+
+TEST(RuleSetEvaluate, ThePrefilterAgreesWithTheFullProgramOnEveryRule) {
+  // Every comparison operator as a first guard, a bare true/false feature, rules without a
+  // feature guard, at boundaries, NaN and infinities.
+  auto set = RuleSet::from_yaml_string(R"(name: t
+rules:
+  - {id: gt, when: tx_count_1m > 3, score: 0.1}
+  - {id: ge, when: tx_count_1m >= 3 and local_hour < 5, score: 0.1}
+  - {id: lt, when: tx_count_1m < 3, score: 0.1}
+  - {id: le, when: tx_count_1m <= 3.5, score: 0.1}
+  - {id: eq, when: tx_count_1m == 3, score: 0.1}
+  - {id: ne, when: tx_count_1m != 3, score: 0.1}
+  - {id: flipped, when: 3 < tx_count_1m, score: 0.1}
+  - {id: bool, when: new_device and local_hour >= 2, score: 0.1}
+  - {id: between, when: local_hour between 1 and 4, score: 0.1}
+  - {id: nofeature, when: 'mcc in [7995] or tx_count_1m > 100', score: 0.1}
+  - {id: negative, when: amount_zscore > -2.5, score: 0.1}
+)",
+                                       "t.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> values = {0, 1, 2, 2.9999999, 3, 3.0000001, 3.5, 4, 100, -2.5, -2.4,
+                                      -3, nan, inf, -inf};
+  Transaction tx;
+  tx.mcc = 7995;
+  FeatureVector f;
+  Decision d;
+  for (double count : values) {
+    for (double hour : values) {
+      for (double other : {0.0, 1.0, nan}) {
+        f[FeatureId::kTxCount1m] = count;
+        f[FeatureId::kLocalHour] = hour;
+        f[FeatureId::kNewDevice] = other;
+        f[FeatureId::kAmountZscore] = count;
+        (*set)->evaluate(tx, f, d);
+        std::set<std::string> fired;
+        for (const Reason& r : d.reasons) fired.insert(r.rule_id);
+        for (size_t i = 0; i < (*set)->rules().size(); ++i) {
+          const std::string& id = (*set)->rules()[i].id;
+          EXPECT_EQ(fired.count(id) == 1, (*set)->fires(i, tx, f))
+              << id << " count=" << count << " hour=" << hour << " other=" << other;
+        }
+      }
+    }
+  }
 }
 
 TEST(RuleSetStats, CountsHitsPerRuleAndPerHourAcrossShards) {
