@@ -11,7 +11,9 @@ build_pkgs=(
   libconcurrentqueue-dev libpq-dev
 )
 # postgresql: the tests start their own throw-away server (scripts/with-postgres.sh).
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy postgresql)
+# clang-14 + libclang-rt-14-dev: the optional libFuzzer targets (cmake --preset fuzz).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy postgresql clang-14
+  libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -138,6 +138,35 @@ int run_cli(int argc, char** argv) {
                          "where rejected records go (default <out>.rejected.jsonl)");
 
   BenchOptions bench;
+  BacktestOptions backtest;
+  CommonFlags backtest_flags;
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest",
+      "replay history with a candidate rule set and the current one; report per rule hits, "
+      "precision, recall, overlap, and the decisions that would change");
+  add_common(backtest_cmd, backtest_flags, /*engine=*/false, false, false);
+  backtest_cmd->add_option("--rules", backtest.rules, "candidate rule-set YAML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--current", backtest.current,
+                           "rule set to compare with (default: the built-in rules)")
+      ->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--input", backtest.input, "a .csv/.jsonl file or a folder of them")
+      ->required();
+  backtest_cmd->add_option("--mapping", backtest.mapping, "column-mapping YAML (docs/column-mapping.md)")
+      ->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--labels", backtest.labels,
+                           "late labels (JSON lines); default: labels.jsonl in an input folder")
+      ->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--json", backtest.json, "also write the full report as JSON here");
+  backtest_cmd->add_option("--show-changes", backtest.show_changes,
+                           "changed transactions to list on the terminal (default 20)");
+  backtest_cmd->add_option("--shards", backtest_flags.shards,
+                           "scoring threads (default: one per CPU core)");
+  backtest_cmd->add_option("--batch-size", backtest_flags.batch_size,
+                           "transactions per engine batch (default 2048)");
+  backtest_cmd->add_flag("--quiet", backtest.quiet, "no progress or warnings on stderr");
+
   auto* bench_cmd = app.add_subcommand(
       "bench", "measure the engine on pre-generated transactions (throughput and latency)");
   add_common(bench_cmd, bench_flags, true, false, false);
@@ -209,6 +238,10 @@ int run_cli(int argc, char** argv) {
   if (replay_cmd->parsed()) {
     if (!with_config(replay_flags, replay.config)) return 2;
     return run_replay(replay);
+  }
+  if (backtest_cmd->parsed()) {
+    if (!with_config(backtest_flags, backtest.config)) return 2;
+    return run_backtest(backtest);
   }
   if (bench_cmd->parsed()) {
     if (!with_config(bench_flags, bench.config)) return 2;

@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/live_stats.h"
+#include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
 #include "engine/engine.h"
@@ -117,8 +118,17 @@ int run_demo(const DemoOptions& options) {
   Simulator sim(*valid);
   LiveStats stats;
 
+  // Hot reload: the file is polled once a second from the loop below, and reloaded on SIGHUP
+  // or POST /api/rules/reload. A rejected file leaves the running rule set in place.
+  std::unique_ptr<RuleReloader> reloader;
+  if (!cfg.rules_path.empty()) {
+    reloader = std::make_unique<RuleReloader>(
+        cfg.rules_path, rules,
+        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); });
+  }
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
   add_routes(server, **store, stats, writer);
+  add_rules_routes(server, engine, reloader.get());
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
     return 1;
@@ -173,6 +183,10 @@ int run_demo(const DemoOptions& options) {
       break;
     }
     if (now >= next_sample) {
+      if (reloader) {
+        log_reload(reloader->poll(), "file changed");
+        if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
+      }
       sample();
       if (tty) {
         fmt::print(stderr, "\r{}\x1b[K", stats.status_line());

@@ -25,7 +25,7 @@ Engine::Engine(const EngineConfig& config, std::shared_ptr<const RuleSet> rules,
   fc.shard_count = config_.shards;
   shards_.reserve(static_cast<size_t>(config_.shards));
   for (int i = 0; i < config_.shards; ++i) {
-    shards_.push_back(std::make_unique<Shard>(fc, config_.queue_batches));
+    shards_.push_back(std::make_unique<Shard>(i, fc, config_.queue_batches));
   }
 }
 
@@ -45,8 +45,12 @@ uint64_t Engine::submit(SourceBatch&& batch) {
   const uint64_t seq = next_seq_.load(std::memory_order_relaxed);
   const int64_t now_ns = monotonic_nanos();
   std::vector<ShardWork> work(static_cast<size_t>(n));
+  // One rule set for every piece of this batch, taken once: a set_rules() during the batch
+  // applies from the next batch on, so no batch is scored by two rule sets.
+  std::shared_ptr<const RuleSet> rules = rules_.load(std::memory_order_acquire);
   for (auto& w : work) {
     w.seq = seq;
+    w.rules = rules;
     w.pieces = static_cast<uint32_t>(n);
     w.source_offset_end = batch.source_offset_end;
     w.submit_ns = now_ns;
@@ -104,7 +108,7 @@ std::shared_ptr<const RuleSet> Engine::rules() const {
 void Engine::run_shard(Shard& shard) {
   LatencyHistogram latency;
   while (auto work = shard.queue.pop()) {
-    std::shared_ptr<const RuleSet> rules = rules_.load(std::memory_order_acquire);
+    std::shared_ptr<const RuleSet> rules = std::move(work->rules);
     ScoredBatch out;
     latency.clear();
     score(shard, *work, *rules, out, latency);
@@ -151,7 +155,7 @@ void Engine::score(Shard& shard, ShardWork& work, const RuleSet& rules, ScoredBa
     Scored& s = out.scored[i];
     s.tx = std::move(work.txs[i]);
     shard.features.process(s.tx, features);
-    rules.evaluate(s.tx, features, s.decision);
+    rules.evaluate(s.tx, features, s.decision, shard.index);
     s.decision.transaction_id = s.tx.id;
     s.decision.decided_at = decided_at;
     s.decision.latency_ns = monotonic_nanos() - work.submit_ns;

@@ -93,9 +93,14 @@ class Engine {
   // Drains, then stops the shard threads. Idempotent.
   void stop();
 
-  // Swaps the rule set atomically: each batch is scored entirely by one rule set.
+  // Swaps the rule set atomically: every piece of a source batch is scored by the rule set that
+  // was current when the batch was submitted, so no batch (and no transaction) is scored by two
+  // rule sets; batches submitted after the call use the new one.
   void set_rules(std::shared_ptr<const RuleSet> rules);
   std::shared_ptr<const RuleSet> rules() const;
+
+  // The sequence number the next submit() will return. Submitting thread only.
+  uint64_t next_seq() const { return next_seq_.load(std::memory_order_relaxed); }
 
   EngineMetrics metrics() const;
   int shard_count() const { return static_cast<int>(shards_.size()); }
@@ -111,14 +116,16 @@ class Engine {
     int64_t source_offset_end = -1;
     int64_t submit_ns = 0;
     bool warm_up = false;
+    std::shared_ptr<const RuleSet> rules;  // the rule set of the whole source batch
     std::vector<Transaction> txs;
     std::vector<uint32_t> positions;
     std::vector<LabelEvent> labels;
   };
   // A shard: its queue, its state and its counters. State is touched only by its thread.
   struct Shard {
-    explicit Shard(const FeatureConfig& fc, size_t queue_batches)
-        : queue(queue_batches), features(fc) {}
+    Shard(int shard_index, const FeatureConfig& fc, size_t queue_batches)
+        : index(shard_index), queue(queue_batches), features(fc) {}
+    const int index;  // 0..shards-1; selects the rule set's hit counters
     BoundedQueue<ShardWork> queue;
     FeatureEngine features;  // owned by the shard thread
     std::thread thread;

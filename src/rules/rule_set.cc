@@ -3,73 +3,29 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
+#include <optional>
 #include <sstream>
+
+#include "rules/default_rules.h"
 
 namespace fw {
 namespace {
 
-// Keep identical to config/rules.yaml (a test checks it).
-constexpr std::string_view kDefaultYaml =
-    R"(# fraudwatch default rule set: the first, compiled-in rules.
-# Reference: docs/rules.md. Unknown keys and unknown rule ids are errors.
-name: default
+// Bounds on what a rule set may hold, so hostile files fail cleanly instead of exhausting memory.
+constexpr size_t kMaxRules = 1000;
+constexpr size_t kMaxListValues = 1'000'000;
+constexpr size_t kMaxListValueBytes = 256;
+constexpr uintmax_t kMaxListFileBytes = 64ull << 20;
+constexpr size_t kMaxRuleSetBytes = 16u << 20;
 
-# combined score = 1 - prod(1 - score) over the rules that fired.
-policy:
-  review_at: 0.5   # REVIEW at or above this score
-  block_at: 0.9    # BLOCK at or above this score
-
-rules:
-  - id: large_amount
-    description: Amount above a fixed threshold in the transaction's currency
-    enabled: true
-    score: 0.6
-    params:
-      threshold: 10000          # major units, compared exactly in minor units
-      currency_thresholds:      # overrides for currencies where 10000 means something else
-        JPY: 1500000
-        KRW: 14000000
-
-  - id: velocity
-    description: More than max_count transactions on the account within 60 seconds
-    enabled: true
-    score: 0.5
-    params:
-      max_count: 3
-
-  - id: unusual_hour
-    description: Transaction at an unusual local hour
-    enabled: true
-    score: 0.2
-    params:
-      from_hour: 1    # inclusive, local time
-      to_hour: 5      # exclusive
-
-  - id: impossible_travel
-    description: Implied travel speed or a country change that no traveller achieves
-    enabled: true
-    score: 0.8
-    params:
-      max_speed_kmh: 900
-      min_distance_km: 50
-      country_change_minutes: 60
-)";
-
-constexpr std::array<std::string_view, kRuleKindCount> kKindIds = {
-    "large_amount", "velocity", "unusual_hour", "impossible_travel"};
-
-// Scores are products of doubles; a combined score within this of a threshold counts as
-// reaching it (1 - 0.5 * 0.2 must be 0.9).
-constexpr double kScoreEpsilon = 1e-9;
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
   for (char c : s) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;
@@ -86,11 +42,86 @@ std::string join(std::initializer_list<std::string_view> keys) {
   return out;
 }
 
-// Walks a parsed YAML document, producing errors that name the source and the key path.
+// yaml-cpp parses nesting recursively, so deep flow ("[[[[...") or block nesting could exhaust
+// the stack. Before parsing, bound a cheap over-estimate of the depth: per line, indentation +
+// leading "- " entries + open flow brackets (outside quotes). Returns the 1-based line of the
+// first line over the bound, or 0.
+constexpr int kMaxYamlDepth = 128;
+int too_deep_line(std::string_view text) {
+  int line = 1, flow = 0, indent = 0, dashes = 0;
+  bool at_start = true, in_single = false, in_double = false, comment = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      indent = dashes = 0;
+      at_start = true;
+      comment = in_single = in_double = false;
+      continue;
+    }
+    if (comment) continue;
+    if (at_start) {
+      if (c == ' ') {
+        ++indent;
+      } else if (c == '-' && i + 1 < text.size() && text[i + 1] == ' ') {
+        ++dashes;
+        ++indent;
+        ++i;
+      } else {
+        at_start = false;
+      }
+    }
+    if (!at_start) {
+      if (in_double) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_double = false;
+      } else if (in_single) {
+        if (c == '\'') in_single = false;
+      } else if (c == '"') {
+        in_double = true;
+      } else if (c == '\'') {
+        in_single = true;
+      } else if (c == '#') {
+        comment = true;
+      } else if (c == '[' || c == '{') {
+        ++flow;
+      } else if ((c == ']' || c == '}') && flow > 0) {
+        --flow;
+      }
+    }
+    if (indent + dashes + flow > kMaxYamlDepth) return line;
+  }
+  return 0;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string line(text.substr(start, nl - start));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(std::move(line));
+    start = nl + 1;
+  }
+  return out;
+}
+
+// Walks a parsed YAML document, producing errors that name the source, the line and column,
+// and the key path.
 class Loader {
  public:
-  explicit Loader(std::string_view source) : source_(source) {}
+  Loader(std::string_view source, std::string_view text)
+      : source_(source), lines_(split_lines(text)) {}
 
+  Error error(const YAML::Node& at, const std::string& path, std::string reason) const {
+    std::string where = source_;
+    if (at.IsDefined() && at.Mark().line >= 0) {
+      where += fmt::format(":{}:{}", at.Mark().line + 1, at.Mark().column + 1);
+    }
+    return Error{path.empty() ? where : where + ": " + path, std::move(reason)};
+  }
   Error error(const std::string& path, std::string reason) const {
     return Error{path.empty() ? source_ : source_ + ": " + path, std::move(reason)};
   }
@@ -98,13 +129,14 @@ class Loader {
   // Rejects keys of `map` that are not in `allowed`.
   std::optional<Error> check_keys(const YAML::Node& map, const std::string& path,
                                   std::initializer_list<std::string_view> allowed) const {
-    if (!map.IsMap()) return error(path, "must be a mapping");
+    if (!map.IsMap()) return error(map, path, "must be a mapping");
     for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) return error(kv.first, path, "keys must be plain names");
       std::string key = kv.first.Scalar();
       bool ok = false;
       for (std::string_view a : allowed) ok = ok || a == key;
       if (!ok) {
-        return error(path.empty() ? key : path + "." + key,
+        return error(kv.first, path.empty() ? key : path + "." + key,
                      "unknown key '" + key + "' (expected one of: " + join(allowed) + ")");
       }
     }
@@ -115,40 +147,30 @@ class Loader {
                                   double hi, double& out) const {
     double v = 0;
     if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
-      return error(path, "must be a number, got '" + scalar_text(n) + "'");
+      return error(n, path, "must be a number, got '" + scalar_text(n) + "'");
     }
     if (v < lo || v > hi) {
-      return error(path, fmt::format("must be between {} and {}, got {}", lo, hi, v));
+      return error(n, path, fmt::format("must be between {} and {}, got {}", lo, hi, v));
     }
     out = v;
     return std::nullopt;
   }
 
-  std::optional<Error> get_int(const YAML::Node& n, const std::string& path, int lo, int hi,
-                               int& out) const {
-    long long v = 0;
-    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
-      return error(path, "must be a whole number, got '" + scalar_text(n) + "'");
+  std::optional<Error> get_string_list(const YAML::Node& n, const std::string& path,
+                                       std::vector<std::string>& out) const {
+    if (!n.IsSequence()) return error(n, path, "must be a list, got '" + scalar_text(n) + "'");
+    if (n.size() > kMaxListValues) {
+      return error(n, path, fmt::format("has {} values; the limit is {}", n.size(), kMaxListValues));
     }
-    if (v < lo || v > hi) {
-      return error(path, fmt::format("must be between {} and {}, got {}", lo, hi, v));
+    for (size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node v = n[i];
+      const std::string p = fmt::format("{}[{}]", path, i);
+      if (!v.IsScalar()) return error(v, p, "must be a text value, got " + scalar_text(v));
+      if (v.Scalar().size() > kMaxListValueBytes) {
+        return error(v, p, fmt::format("is longer than {} bytes", kMaxListValueBytes));
+      }
+      out.push_back(v.Scalar());
     }
-    out = static_cast<int>(v);
-    return std::nullopt;
-  }
-
-  // A positive decimal amount in major units with at most 3 decimals, as thousandths.
-  std::optional<Error> get_amount_milli(const YAML::Node& n, const std::string& path,
-                                        int64_t& out) const {
-    std::string text = n.IsScalar() ? n.Scalar() : "";
-    // KWD has exactly three decimals, so this parses thousandths of a major unit exactly.
-    auto milli = parse_decimal_amount(text, Currency::of("KWD"));
-    if (!n.IsScalar() || !milli.ok()) {
-      return error(path, "must be a decimal amount in major units with at most 3 decimals, got '" +
-                             scalar_text(n) + "'");
-    }
-    if (*milli <= 0) return error(path, "must be positive, got " + text);
-    out = *milli;
     return std::nullopt;
   }
 
@@ -159,337 +181,503 @@ class Loader {
     return "nothing";
   }
 
+  // Line and column (1-based) of byte `offset` of the expression held by scalar `node`. The
+  // expression's lines are looked up in the source from the node's mark on, which handles
+  // plain, quoted and block scalars; escapes or folding fall back to the node's position.
+  std::pair<int, int> position(const YAML::Node& node, std::string_view expr,
+                               uint32_t offset) const {
+    const YAML::Mark mark = node.Mark();
+    const std::vector<std::string> expr_lines = split_lines(expr);
+    size_t k = 0, col = offset;
+    for (; k < expr_lines.size(); ++k) {
+      if (col <= expr_lines[k].size()) break;
+      col -= expr_lines[k].size() + 1;
+    }
+    if (k >= expr_lines.size()) k = expr_lines.empty() ? 0 : expr_lines.size() - 1;
+    size_t line = mark.line >= 0 ? static_cast<size_t>(mark.line) : 0;
+    for (size_t e = 0; e <= k && e < expr_lines.size(); ++e) {
+      bool found = false;
+      for (; line < lines_.size(); ++line) {
+        size_t from = line == static_cast<size_t>(mark.line) ? static_cast<size_t>(mark.column) : 0;
+        if (from > lines_[line].size()) from = 0;
+        const size_t at = expr_lines[e].empty() ? std::string::npos
+                                                : lines_[line].find(expr_lines[e], from);
+        if (at != std::string::npos) {
+          found = true;
+          if (e == k) return {static_cast<int>(line) + 1, static_cast<int>(at + col) + 1};
+          ++line;
+          break;
+        }
+        if (line > static_cast<size_t>(std::max(mark.line, 0)) + 2 * expr_lines.size() + 2) break;
+      }
+      if (!found) break;
+    }
+    return {mark.line + 1, mark.column + 1 + static_cast<int>(offset)};
+  }
+
   const std::string& source() const { return source_; }
 
  private:
   std::string source_;
+  std::vector<std::string> lines_;
 };
 
-std::optional<Error> parse_params(const Loader& ld, const YAML::Node& node, const std::string& path,
-                                  RuleKind kind, RuleParams& p) {
-  switch (kind) {
-    case RuleKind::kLargeAmount: {
-      if (auto e = ld.check_keys(node, path, {"threshold", "currency_thresholds"})) return e;
-      if (node["threshold"]) {
-        if (auto e = ld.get_amount_milli(node["threshold"], path + ".threshold", p.threshold_milli))
-          return e;
-      }
-      if (const YAML::Node ct = node["currency_thresholds"]) {
-        const std::string cpath = path + ".currency_thresholds";
-        if (!ct.IsMap()) return ld.error(cpath, "must be a mapping of currency code to amount");
-        for (const auto& kv : ct) {
-          std::string code = kv.first.Scalar();
-          auto cur = Currency::parse(code);
-          if (!cur.ok()) return ld.error(cpath + "." + code, cur.error().reason);
-          int64_t milli = 0;
-          if (auto e = ld.get_amount_milli(kv.second, cpath + "." + code, milli)) return e;
-          p.currency_threshold_milli.emplace_back(*cur, milli);
-        }
-      }
-      return std::nullopt;
+std::optional<Error> load_list_file(const Loader& ld, const YAML::Node& at,
+                                    const std::string& path, const std::string& file,
+                                    std::vector<std::string>& out) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return ld.error(at, path, "cannot read list file '" + file + "': " + ec.message());
+  if (size > kMaxListFileBytes) {
+    return ld.error(at, path, fmt::format("list file '{}' is {} bytes; the limit is {}", file, size,
+                                          kMaxListFileBytes));
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return ld.error(at, path, "cannot open list file '" + file + "'");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    size_t start = 0;
+    while (start < line.size() && std::isspace(static_cast<unsigned char>(line[start]))) ++start;
+    if (start == line.size()) continue;
+    std::string value = line.substr(start);
+    if (value.size() > kMaxListValueBytes) {
+      return ld.error(at, path, fmt::format("{}:{}: value is longer than {} bytes", file, n,
+                                            kMaxListValueBytes));
     }
-    case RuleKind::kVelocity: {
-      if (auto e = ld.check_keys(node, path, {"max_count"})) return e;
-      // The exact 1-minute window remembers 9 transactions, so 8 is the largest usable limit.
-      if (node["max_count"]) {
-        if (auto e = ld.get_int(node["max_count"], path + ".max_count", 1, 8, p.max_count))
-          return e;
-      }
-      return std::nullopt;
+    if (out.size() >= kMaxListValues) {
+      return ld.error(at, path, fmt::format("{} holds more than {} values", file, kMaxListValues));
     }
-    case RuleKind::kUnusualHour: {
-      if (auto e = ld.check_keys(node, path, {"from_hour", "to_hour"})) return e;
-      if (node["from_hour"]) {
-        if (auto e = ld.get_int(node["from_hour"], path + ".from_hour", 0, 23, p.from_hour))
-          return e;
-      }
-      if (node["to_hour"]) {
-        if (auto e = ld.get_int(node["to_hour"], path + ".to_hour", 0, 24, p.to_hour)) return e;
-      }
-      if (p.from_hour % 24 == p.to_hour % 24) {
-        return ld.error(path + ".to_hour",
-                        fmt::format("must differ from from_hour ({}): the range would be empty "
-                                    "or the whole day",
-                                    p.from_hour));
-      }
-      return std::nullopt;
-    }
-    case RuleKind::kImpossibleTravel: {
-      if (auto e = ld.check_keys(node, path,
-                                 {"max_speed_kmh", "min_distance_km", "country_change_minutes"}))
-        return e;
-      if (node["max_speed_kmh"]) {
-        if (auto e = ld.get_number(node["max_speed_kmh"], path + ".max_speed_kmh", 1, 1e6,
-                                   p.max_speed_kmh))
-          return e;
-      }
-      if (node["min_distance_km"]) {
-        if (auto e = ld.get_number(node["min_distance_km"], path + ".min_distance_km", 0, 20100,
-                                   p.min_distance_km))
-          return e;
-      }
-      if (node["country_change_minutes"]) {
-        double minutes = 0;
-        if (auto e = ld.get_number(node["country_change_minutes"], path + ".country_change_minutes",
-                                   0, 1440, minutes))
-          return e;
-        p.country_change_seconds = minutes * 60;
-      }
-      return std::nullopt;
-    }
+    out.push_back(std::move(value));
   }
   return std::nullopt;
 }
 
-std::optional<RuleKind> find_kind(std::string_view id) {
-  for (size_t i = 0; i < kKindIds.size(); ++i) {
-    if (kKindIds[i] == id) return static_cast<RuleKind>(i);
-  }
+std::optional<RuleAction> parse_action(std::string_view s) {
+  if (s == "score") return RuleAction::kScore;
+  if (s == "review") return RuleAction::kReview;
+  if (s == "block") return RuleAction::kBlock;
+  if (s == "allow") return RuleAction::kAllow;
   return std::nullopt;
 }
 
-// "20 min", "45 s", "3.5 h".
-std::string format_duration(double seconds) {
-  if (seconds < 120) return fmt::format("{:.0f} s", seconds);
-  if (seconds < 2 * 3600) return fmt::format("{:.0f} min", seconds / 60);
-  return fmt::format("{:.1f} h", seconds / 3600);
+std::optional<Severity> parse_severity(std::string_view s) {
+  if (s == "low") return Severity::kLow;
+  if (s == "medium") return Severity::kMedium;
+  if (s == "high") return Severity::kHigh;
+  if (s == "critical") return Severity::kCritical;
+  return std::nullopt;
 }
 
-int64_t threshold_milli_for(const RuleParams& p, Currency c) {
-  for (const auto& [cur, milli] : p.currency_threshold_milli) {
-    if (cur == c) return milli;
+bool valid_id(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
+      return false;
+    }
   }
-  return p.threshold_milli;
+  return true;
 }
 
-// Whether the rule fires; when it does and `detail` is non-null, writes the human-readable
-// detail. The check itself never allocates.
-bool check(const Rule& r, const Transaction& tx, const FeatureVector& f, std::string* detail) {
-  const RuleParams& p = r.params;
-  switch (r.kind) {
-    case RuleKind::kLargeAmount: {
-      const int64_t milli = threshold_milli_for(p, tx.amount.currency);
-      const int64_t per_major = tx.amount.currency.minor_per_major();
-      // amount_minor / per_major > milli / 1000, exactly, without overflow.
-      const bool fired =
-          static_cast<__int128>(tx.amount.minor) * 1000 > static_cast<__int128>(milli) * per_major;
-      if (fired && detail) {
-        const std::string code = tx.amount.currency.code();
-        std::string threshold =
-            milli * per_major % 1000 == 0
-                ? format_decimal_amount(milli * per_major / 1000, tx.amount.currency)
-                : fmt::format("{:.3f}", static_cast<double>(milli) / 1000);
-        *detail = fmt::format("amount {} {} above {} {}",
-                              format_decimal_amount(tx.amount.minor, tx.amount.currency), code,
-                              threshold, code);
-      }
-      return fired;
-    }
-    case RuleKind::kVelocity: {
-      const double n = f[FeatureId::kTxCount1m];
-      const bool fired = n > p.max_count;
-      if (fired && detail) {
-        *detail = fmt::format("{:.0f} transactions in 60 s (limit {})", n, p.max_count);
-      }
-      return fired;
-    }
-    case RuleKind::kUnusualHour: {
-      const int h = static_cast<int>(f[FeatureId::kLocalHour]);
-      const bool fired = p.from_hour < p.to_hour ? h >= p.from_hour && h < p.to_hour
-                                                 : h >= p.from_hour || h < p.to_hour;
-      if (fired && detail) {
-        *detail = fmt::format(
-            "local hour {:02d}:00-{:02d}:59 is in the unusual hours {:02d}:00-{:02d}:00", h, h,
-            p.from_hour, p.to_hour);
-      }
-      return fired;
-    }
-    case RuleKind::kImpossibleTravel: {
-      const double km = f[FeatureId::kDistanceFromPrevKm];
-      const double kmh = f[FeatureId::kSpeedFromPrevKmh];
-      const bool speed =
-          f[FeatureId::kHasPrevLocation] != 0 && km >= p.min_distance_km && kmh > p.max_speed_kmh;
-      const double since_other = f[FeatureId::kSecondsSinceOtherCountry];
-      const bool country = since_other >= 0 && since_other < p.country_change_seconds;
-      if ((speed || country) && detail) {
-        detail->clear();
-        if (speed) {
-          *detail += fmt::format(
-              "{:.0f} km from the previous transaction {} earlier: {:.0f} km/h (limit {:.0f} km/h)",
-              km, format_duration(f[FeatureId::kSecondsSincePrevLocated]), kmh, p.max_speed_kmh);
-        }
-        if (country) {
-          if (speed) *detail += "; ";
-          *detail += fmt::format("in {} {} after a transaction in another country (limit {})",
-                                 tx.country.code(), format_duration(since_other),
-                                 format_duration(p.country_change_seconds));
-        }
-      }
-      return speed || country;
-    }
-  }
-  return false;
+
+int64_t hour_of(Timestamp ts) {
+  return ts >= 0 ? ts / kMicrosPerHour : (ts - kMicrosPerHour + 1) / kMicrosPerHour;
 }
 
 }  // namespace
 
-std::string_view rule_kind_id(RuleKind kind) { return kKindIds[static_cast<size_t>(kind)]; }
+std::string_view to_string(RuleAction a) {
+  switch (a) {
+    case RuleAction::kScore:
+      return "score";
+    case RuleAction::kReview:
+      return "review";
+    case RuleAction::kBlock:
+      return "block";
+    case RuleAction::kAllow:
+      return "allow";
+  }
+  return "score";
+}
 
-std::string_view RuleSet::default_yaml() { return kDefaultYaml; }
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "medium";
+}
+
+std::string_view RuleSet::default_yaml() { return rules::kDefaultRulesYaml; }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_view yaml,
-                                                                 std::string_view source_name) {
-  Loader ld(source_name);
+                                                                 std::string_view source_name,
+                                                                 const std::string& list_dir) {
+  Loader ld(source_name, yaml);
+  if (yaml.size() > kMaxRuleSetBytes) {
+    return ld.error("", fmt::format("the rule set is {} bytes; the limit is {}", yaml.size(),
+                                    kMaxRuleSetBytes));
+  }
+  if (const int line = too_deep_line(yaml)) {
+    return Error{fmt::format("{}:{}", ld.source(), line),
+                 fmt::format("nesting or indentation deeper than {} levels; a rule set needs a "
+                             "handful",
+                             kMaxYamlDepth)};
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return ld.error("", fmt::format("invalid YAML at line {}, column {}: {}", e.mark.line + 1,
-                                    e.mark.column + 1, e.msg));
+    return Error{fmt::format("{}:{}:{}", ld.source(), e.mark.line + 1, e.mark.column + 1),
+                 "invalid YAML: " + e.msg};
   }
   std::shared_ptr<RuleSet> set(new RuleSet());
+  uint64_t content_hash = fnv1a(yaml);
   try {
-    if (auto e = ld.check_keys(root, "", {"name", "policy", "rules"})) return *e;
+    if (auto e = ld.check_keys(root, "", {"name", "policy", "lists", "rules"})) return *e;
     const YAML::Node name = root["name"];
     if (!name || !name.IsScalar() || name.Scalar().empty()) {
       return ld.error("name", "is required: a short name for this rule set, e.g. 'default'");
     }
-    for (char c : name.Scalar()) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) {
-        return ld.error("name", "may contain only letters, digits, '_', '-' and '.', got '" +
-                                    name.Scalar() + "'");
-      }
+    if (!valid_id(name.Scalar())) {
+      return ld.error(name, "name",
+                      "may contain only letters, digits, '_', '-' and '.' (at most 64), got '" +
+                          name.Scalar() + "'");
     }
     set->name_ = name.Scalar();
 
     if (const YAML::Node policy = root["policy"]) {
       if (auto e = ld.check_keys(policy, "policy", {"review_at", "block_at"})) return *e;
+      DecisionPolicy& p = set->policy_;
       if (policy["review_at"]) {
-        if (auto e = ld.get_number(policy["review_at"], "policy.review_at", 0, 1, set->review_at_))
+        if (auto e = ld.get_number(policy["review_at"], "policy.review_at", 0, 1, p.review_at))
           return *e;
       }
       if (policy["block_at"]) {
-        if (auto e = ld.get_number(policy["block_at"], "policy.block_at", 0, 1, set->block_at_))
+        if (auto e = ld.get_number(policy["block_at"], "policy.block_at", 0, 1, p.block_at))
           return *e;
       }
-      if (set->review_at_ > set->block_at_) {
-        return ld.error("policy.review_at", fmt::format("must not be above block_at ({}), got {}",
-                                                        set->block_at_, set->review_at_));
+      if (p.review_at > p.block_at) {
+        return ld.error(policy["review_at"], "policy.review_at",
+                        fmt::format("must not be above block_at ({}), got {}", p.block_at,
+                                    p.review_at));
+      }
+    }
+
+    std::vector<rules::NamedList> lists;
+    if (const YAML::Node ln = root["lists"]) {
+      if (!ln.IsMap()) return ld.error(ln, "lists", "must be a mapping of list name to values");
+      for (const auto& kv : ln) {
+        const std::string lname = kv.first.IsScalar() ? kv.first.Scalar() : "";
+        const std::string path = "lists." + lname;
+        if (!valid_id(lname)) {
+          return ld.error(kv.first, "lists",
+                          "list names may contain only letters, digits, '_', '-' and '.', got '" +
+                              lname + "'");
+        }
+        if (auto e = ld.check_keys(kv.second, path, {"values", "file"})) return *e;
+        rules::NamedList list;
+        list.name = lname;
+        if (kv.second["values"]) {
+          if (auto e = ld.get_string_list(kv.second["values"], path + ".values", list.values))
+            return *e;
+        }
+        if (const YAML::Node file = kv.second["file"]) {
+          if (!file.IsScalar() || file.Scalar().empty()) {
+            return ld.error(file, path + ".file", "must be a file path");
+          }
+          std::filesystem::path p(file.Scalar());
+          if (p.is_relative() && !list_dir.empty()) p = std::filesystem::path(list_dir) / p;
+          const size_t before = list.values.size();
+          if (auto e = load_list_file(ld, file, path + ".file", p.string(), list.values)) return *e;
+          for (size_t i = before; i < list.values.size(); ++i) {
+            content_hash = fnv1a(list.values[i], fnv1a("\n", content_hash));
+          }
+        }
+        lists.push_back(std::move(list));
       }
     }
 
     const YAML::Node rules = root["rules"];
     if (!rules || !rules.IsSequence()) {
-      return ld.error("rules", "is required: a list of rules (id, score, ...)");
+      return ld.error("rules", "is required: a list of rules (id, when, score, ...)");
+    }
+    if (rules.size() > kMaxRules) {
+      return ld.error(rules, "rules",
+                      fmt::format("has {} rules; the limit is {}", rules.size(), kMaxRules));
     }
     for (size_t i = 0; i < rules.size(); ++i) {
       const YAML::Node rn = rules[i];
       const std::string path = fmt::format("rules[{}]", i);
       if (auto e = ld.check_keys(rn, path,
-                                 {"id", "description", "enabled", "score", "action", "params"}))
+                                 {"id", "description", "when", "score", "action", "severity",
+                                  "tags", "enabled"}))
         return *e;
       Rule rule;
-      if (!rn["id"] || !rn["id"].IsScalar()) {
-        return ld.error(path + ".id",
-                        "is required (one of: " +
-                            join({kKindIds[0], kKindIds[1], kKindIds[2], kKindIds[3]}) + ")");
+      if (!rn["id"] || !rn["id"].IsScalar() || !valid_id(rn["id"].Scalar())) {
+        return ld.error(rn, path + ".id",
+                        "is required: letters, digits, '_', '-' and '.' (at most 64)");
       }
       rule.id = rn["id"].Scalar();
-      auto kind = find_kind(rule.id);
-      if (!kind) {
-        return ld.error(path + ".id",
-                        "unknown rule id '" + rule.id + "' (known: " +
-                            join({kKindIds[0], kKindIds[1], kKindIds[2], kKindIds[3]}) + ")");
-      }
       for (const Rule& other : set->rules_) {
         if (other.id == rule.id) {
-          return ld.error(path + ".id", "duplicate rule id '" + rule.id + "'");
+          return ld.error(rn["id"], path + ".id", "duplicate rule id '" + rule.id + "'");
         }
       }
-      rule.kind = *kind;
-      if (rn["description"]) rule.description = rn["description"].Scalar();
+      if (const YAML::Node d = rn["description"]) {
+        if (!d.IsScalar()) return ld.error(d, path + ".description", "must be text");
+        rule.description = d.Scalar();
+      }
       if (const YAML::Node en = rn["enabled"]) {
         bool b = false;
         if (!en.IsScalar() || !YAML::convert<bool>::decode(en, b)) {
-          return ld.error(path + ".enabled",
+          return ld.error(en, path + ".enabled",
                           "must be true or false, got '" + Loader::scalar_text(en) + "'");
         }
         rule.enabled = b;
       }
-      if (!rn["score"]) return ld.error(path + ".score", "is required: a number between 0 and 1");
-      if (auto e = ld.get_number(rn["score"], path + ".score", 0, 1, rule.score)) return *e;
       if (const YAML::Node act = rn["action"]) {
-        std::string a = act.IsScalar() ? act.Scalar() : "";
-        if (a == "review") {
-          rule.force = Action::kReview;
-        } else if (a == "block") {
-          rule.force = Action::kBlock;
-        } else {
-          return ld.error(path + ".action",
-                          "must be 'review' or 'block', got '" + Loader::scalar_text(act) + "'");
+        auto a = act.IsScalar() ? parse_action(act.Scalar()) : std::nullopt;
+        if (!a) {
+          return ld.error(act, path + ".action",
+                          "must be one of score, review, block, allow; got '" +
+                              Loader::scalar_text(act) + "'");
         }
+        rule.action = *a;
       }
-      if (const YAML::Node params = rn["params"]) {
-        if (auto e = parse_params(ld, params, path + ".params", rule.kind, rule.params)) return *e;
+      if (rn["score"]) {
+        if (auto e = ld.get_number(rn["score"], path + ".score", 0, 1, rule.score)) return *e;
+      } else if (rule.action == RuleAction::kScore) {
+        return ld.error(rn, path + ".score",
+                        "is required for action 'score': a number between 0 and 1");
+      }
+      if (const YAML::Node sev = rn["severity"]) {
+        auto s = sev.IsScalar() ? parse_severity(sev.Scalar()) : std::nullopt;
+        if (!s) {
+          return ld.error(sev, path + ".severity",
+                          "must be one of low, medium, high, critical; got '" +
+                              Loader::scalar_text(sev) + "'");
+        }
+        rule.severity = *s;
+      }
+      if (const YAML::Node tags = rn["tags"]) {
+        if (auto e = ld.get_string_list(tags, path + ".tags", rule.tags)) return *e;
+      }
+      const YAML::Node when = rn["when"];
+      if (!when || !when.IsScalar()) {
+        return ld.error(when ? when : rn, path + ".when",
+                        "is required: an expression that is true when the rule fires, e.g. "
+                        "'tx_count_1m > 3'");
+      }
+      rule.expression = when.Scalar();
+      rule.line = when.Mark().line + 1;
+      rules::CompileError cerr;
+      if (!rules::compile_expression(rule.expression, lists, set->program_, rule.compiled, cerr)) {
+        auto [line, col] = ld.position(when, rule.expression, cerr.offset);
+        return Error{fmt::format("{}:{}:{}", ld.source(), line, col),
+                     fmt::format("{} (rule '{}')", cerr.message, rule.id)};
       }
       set->rules_.push_back(std::move(rule));
     }
   } catch (const YAML::Exception& e) {
-    return ld.error("", fmt::format("invalid rule set at line {}, column {}: {}", e.mark.line + 1,
-                                    e.mark.column + 1, e.msg));
+    return Error{fmt::format("{}:{}:{}", ld.source(), e.mark.line + 1, e.mark.column + 1),
+                 "invalid rule set: " + e.msg};
   }
-  set->version_ =
-      fmt::format("{}@{:016x}", set->name_, fnv1a(yaml)).substr(0, set->name_.size() + 13);
+  for (size_t i = 0; i < set->rules_.size(); ++i) {
+    const Rule& r = set->rules_[i];
+    if (!r.enabled) continue;
+    set->active_.push_back(Active{r.compiled.start, static_cast<uint32_t>(i), r.score, r.action});
+    set->active_starts_.push_back(r.compiled.start);
+    // The prefilter entry (see rule_set.h).
+    const rules::Instr& first = set->program_.code[r.compiled.start];
+    const double inf = std::numeric_limits<double>::infinity();
+    double lo = -inf, hi = inf;
+    const bool usable =
+        first.op == rules::Op::kFeatureCmpConst && (first.flags & rules::kGuardFlag);
+    if (usable) {
+      switch (first.cmp) {
+        case rules::Cmp::kEq:
+          lo = hi = first.k;
+          break;
+        case rules::Cmp::kLt:
+          hi = std::nextafter(first.k, -inf);
+          break;
+        case rules::Cmp::kLe:
+          hi = first.k;
+          break;
+        case rules::Cmp::kGt:
+          lo = std::nextafter(first.k, inf);
+          break;
+        case rules::Cmp::kGe:
+          lo = first.k;
+          break;
+        case rules::Cmp::kNe:
+          lo = hi = first.k;  // pre_ne_: passes when x != lo
+          break;
+      }
+    }
+    set->pre_ne_.push_back(usable && first.cmp == rules::Cmp::kNe ? 1 : 0);
+    set->pre_feature_.push_back(usable ? first.a : 0);
+    set->pre_lo_.push_back(lo);
+    set->pre_hi_.push_back(hi);
+    set->pre_always_.push_back(usable ? 0 : 1);
+    set->rest_starts_.push_back(usable ? r.compiled.start + 1 : r.compiled.start);
+  }
+  const size_t n = set->rules_.size();
+  set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
+  for (int s = 0; s < kShardSlots; ++s) {
+    ShardHits& h = set->hits_[s];
+    h.total = std::make_unique<std::atomic<uint64_t>[]>(std::max<size_t>(n, 1));
+    h.hourly = std::make_unique<std::atomic<uint64_t>[]>(std::max<size_t>(n, 1) * kHourBuckets);
+    for (auto& b : h.bucket_hour) b.store(INT64_MIN, std::memory_order_relaxed);
+  }
+  set->version_ = fmt::format("{}@{:016x}", set->name_, content_hash).substr(0, set->name_.size() + 13);
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::from_file(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Error{path, "cannot read the rule set file: " + ec.message()};
+  if (size > kMaxRuleSetBytes) {
+    return Error{path, fmt::format("the rule set file is {} bytes; the limit is {}", size,
+                                   kMaxRuleSetBytes)};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Error{path, "cannot open the rule set file: check the path and its permissions"};
   }
   std::ostringstream text;
   text << in.rdbuf();
-  std::string name = path;
-  if (auto slash = name.find_last_of('/'); slash != std::string::npos)
-    name = name.substr(slash + 1);
-  return from_yaml_string(text.str(), name);
+  const std::filesystem::path p(path);
+  return from_yaml_string(text.str(), p.filename().string(), p.parent_path().string());
+}
+
+std::shared_ptr<const RuleSet> RuleSet::fresh_defaults() {
+  auto r = from_yaml_string(rules::kDefaultRulesYaml, "built-in default rules");
+  // The default is compiled in and covered by tests; failing here is a programming error.
+  if (!r.ok()) std::abort();
+  return *r;
 }
 
 std::shared_ptr<const RuleSet> RuleSet::defaults() {
-  static const std::shared_ptr<const RuleSet> set = [] {
-    auto r = from_yaml_string(kDefaultYaml, "built-in default rules");
-    // The default is compiled in and covered by tests; failing here is a programming error.
-    if (!r.ok()) std::abort();
-    return *r;
-  }();
+  static const std::shared_ptr<const RuleSet> set = fresh_defaults();
   return set;
 }
 
-void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Decision& out) const {
+void RuleSet::count_hit(int shard, uint32_t rule, Timestamp ts) const {
+  ShardHits& h = hits_[static_cast<unsigned>(shard) % kShardSlots];
+  h.total[rule].fetch_add(1, std::memory_order_relaxed);
+  const int64_t hour = hour_of(ts);
+  const size_t b = static_cast<size_t>(((hour % kHourBuckets) + kHourBuckets) % kHourBuckets);
+  const size_t n = rules_.size();
+  if (h.bucket_hour[b].load(std::memory_order_relaxed) != hour) {
+    // A new hour in this bucket: the single writer clears it before counting into it.
+    for (size_t r = 0; r < n; ++r) h.hourly[b * n + r].store(0, std::memory_order_relaxed);
+    h.bucket_hour[b].store(hour, std::memory_order_release);
+  }
+  h.hourly[b * n + rule].fetch_add(1, std::memory_order_relaxed);
+}
+
+bool RuleSet::fires(size_t index, const Transaction& tx, const FeatureVector& features) const {
+  return program_.run(rules_[index].compiled.start, tx, features);
+}
+
+void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
+                       int shard) const {
   out.reasons.clear();
   double keep = 1;
-  bool force_block = false;
-  bool force_review = false;
-  for (const Rule& r : rules_) {
-    if (!r.enabled || !check(r, tx, features, nullptr)) continue;
-    keep *= 1 - r.score;
-    force_block = force_block || r.force == Action::kBlock;
-    force_review = force_review || r.force == Action::kReview;
-    Reason& reason = out.reasons.emplace_back();
-    reason.rule_id = r.id;
-    reason.score = r.score;
-    check(r, tx, features, &reason.detail);
+  PolicyInputs in;
+  constexpr size_t kChunk = 64;
+  uint32_t passed[kChunk];  // indices (into active_) of rules whose first guard passed
+  uint32_t starts[kChunk];
+  uint32_t fired[kChunk];
+  for (size_t base = 0; base < active_.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, active_.size() - base);
+    // Branch-free prefilter: most rules end here, without running their program.
+    size_t np = 0;
+    for (size_t i = base; i < base + n; ++i) {
+      const double x = features.values[pre_feature_[i]];
+      // Integer & and | on purpose: no branches in this loop.
+      const int in_range = static_cast<int>(x >= pre_lo_[i]) & static_cast<int>(x <= pre_hi_[i]);
+      const int differs = static_cast<int>(x != pre_lo_[i]);
+      const int pass = static_cast<int>(pre_always_[i]) | (pre_ne_[i] != 0 ? differs : in_range);
+      passed[np] = static_cast<uint32_t>(i);
+      starts[np] = rest_starts_[i];
+      np += static_cast<size_t>(pass);
+    }
+    const size_t k = program_.run_many(starts, np, tx, features, fired);
+    for (size_t j = 0; j < k; ++j) {
+      const Active& a = active_[passed[fired[j]]];
+      const Rule& r = rules_[a.index];
+      switch (a.action) {
+        case RuleAction::kBlock:
+          in.force_block = true;
+          break;
+        case RuleAction::kReview:
+          in.force_review = true;
+          break;
+        case RuleAction::kAllow:
+          in.allow_listed = true;
+          break;
+        case RuleAction::kScore:
+          break;
+      }
+      if (a.action != RuleAction::kAllow) keep = combine_keep(keep, a.score);
+      Reason& reason = out.reasons.emplace_back();
+      reason.rule_id = r.id;
+      reason.score = a.action == RuleAction::kAllow ? 0 : a.score;
+      reason.detail = rules::describe_values(r.compiled, tx, features);
+      count_hit(shard, a.index, tx.ts);
+    }
   }
-  out.score = 1 - keep;
-  if (force_block || out.score >= block_at_ - kScoreEpsilon) {
-    out.action = Action::kBlock;
-  } else if (force_review || out.score >= review_at_ - kScoreEpsilon) {
-    out.action = Action::kReview;
-  } else {
-    out.action = Action::kAllow;
-  }
+  in.rule_score = 1 - keep;
+  const PolicyDecision d = decide(in, policy_);
+  out.score = d.score;
+  out.action = d.action;
   out.rule_set_version = version_;
+}
+
+std::vector<RuleHits> RuleSet::hits() const {
+  const size_t n = rules_.size();
+  std::vector<RuleHits> out(n);
+  int64_t newest = INT64_MIN;
+  for (int s = 0; s < kShardSlots; ++s) {
+    for (const auto& b : hits_[s].bucket_hour) {
+      newest = std::max(newest, b.load(std::memory_order_acquire));
+    }
+  }
+  for (size_t r = 0; r < n; ++r) {
+    out[r].id = rules_[r].id;
+    std::vector<uint64_t> per_hour(kHourBuckets, 0);  // index 0 = newest - 23
+    for (int s = 0; s < kShardSlots; ++s) {
+      const ShardHits& h = hits_[s];
+      out[r].total += h.total[r].load(std::memory_order_relaxed);
+      for (size_t b = 0; b < static_cast<size_t>(kHourBuckets); ++b) {
+        const int64_t hour = h.bucket_hour[b].load(std::memory_order_acquire);
+        if (hour == INT64_MIN || hour > newest || hour <= newest - kHourBuckets) continue;
+        per_hour[static_cast<size_t>(hour - (newest - kHourBuckets + 1))] +=
+            h.hourly[b * n + r].load(std::memory_order_relaxed);
+      }
+    }
+    if (newest == INT64_MIN) continue;
+    out[r].last_hour = per_hour.back();
+    for (size_t i = 0; i < per_hour.size(); ++i) {
+      if (per_hour[i] == 0) continue;
+      const int64_t hour = newest - kHourBuckets + 1 + static_cast<int64_t>(i);
+      out[r].per_hour.emplace_back(hour * kMicrosPerHour, per_hour[i]);
+    }
+  }
+  return out;
 }
 
 }  // namespace fw

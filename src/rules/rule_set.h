@@ -1,91 +1,141 @@
-// RuleSet: the first, compiled-in fraud rules (large_amount, velocity, unusual_hour,
-// impossible_travel) with thresholds, scores and the decision policy loaded from YAML
-// (config/rules.yaml, docs/rules.md). Immutable after load and shared by all shards through
-// shared_ptr<const RuleSet>; evaluate() is const and thread-safe. A reload builds a new RuleSet
-// and swaps the pointer. The later rule language adds kinds next to the compiled-in ones.
+// RuleSet: a named, versioned set of declarative rules loaded from YAML (config/rules.yaml,
+// docs/rules.md). Each rule's `when` expression is compiled once at load into a flat Program
+// (rules/compiler.h); a rule set that fails to parse or type-check is rejected whole, with
+// file:line:column errors. Immutable after load (except its hit counters) and shared by all
+// shards through shared_ptr<const RuleSet>; evaluate() is const and thread-safe. A reload
+// builds a new RuleSet and swaps the pointer (Engine::set_rules).
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
-#include "core/money.h"
 #include "core/result.h"
+#include "core/time.h"
 #include "features/schema.h"
 #include "model/decision.h"
 #include "model/transaction.h"
+#include "rules/compiler.h"
+#include "rules/decision_policy.h"
+#include "rules/program.h"
 
 namespace fw {
 
-enum class RuleKind : uint8_t { kLargeAmount, kVelocity, kUnusualHour, kImpossibleTravel };
-inline constexpr int kRuleKindCount = 4;
-
-// The rule id of a compiled-in kind: "large_amount", "velocity", ...
-std::string_view rule_kind_id(RuleKind kind);
-
-// Parameters of every kind; each rule reads only its own kind's fields (docs/rules.md).
-struct RuleParams {
-  // large_amount: fires when amount > threshold (exact, compared in minor units).
-  int64_t threshold_milli = 10'000'000;  // major units x 1000 (10000.000)
-  std::vector<std::pair<Currency, int64_t>> currency_threshold_milli;  // overrides per currency
-  // velocity: fires when tx_count_1m > max_count.
-  int max_count = 3;
-  // unusual_hour: fires when local_hour is in [from_hour, to_hour) (wrapping past midnight).
-  int from_hour = 1;
-  int to_hour = 5;
-  // impossible_travel: speed above max_speed_kmh over at least min_distance_km, or a country
-  // change less than country_change_seconds after a transaction in another country.
-  double max_speed_kmh = 900;
-  double min_distance_km = 50;
-  double country_change_seconds = 3600;
+// What a rule does when it fires (see decision_policy.h for the precedence).
+enum class RuleAction : uint8_t {
+  kScore,   // adds its score to the combined score
+  kReview,  // forces at least REVIEW (and adds its score)
+  kBlock,   // forces BLOCK (and adds its score)
+  kAllow,   // allow-list override: the decision is ALLOW unless a block rule fired
 };
+std::string_view to_string(RuleAction a);
+
+enum class Severity : uint8_t { kLow, kMedium, kHigh, kCritical };
+std::string_view to_string(Severity s);
 
 struct Rule {
-  std::string id;  // == rule_kind_id(kind) for compiled-in kinds
-  RuleKind kind = RuleKind::kLargeAmount;
+  std::string id;
   std::string description;
+  std::string expression;  // the `when` text as written
   bool enabled = true;
-  double score = 0;             // contribution in [0, 1]
-  std::optional<Action> force;  // kReview or kBlock when the rule forces an action
-  RuleParams params;
+  double score = 0;  // contribution in [0, 1]
+  RuleAction action = RuleAction::kScore;
+  Severity severity = Severity::kMedium;
+  std::vector<std::string> tags;
+  int line = 0;  // 1-based position of `when` in the source, for tools
+  rules::CompiledExpr compiled;
+};
+
+// Hits of one rule, merged over shards.
+struct RuleHits {
+  std::string id;
+  uint64_t total = 0;
+  uint64_t last_hour = 0;  // in the newest hour any transaction was scored in
+  // The last 24 hours (by transaction time) that saw hits: (hour start, hits), oldest first.
+  std::vector<std::pair<Timestamp, uint64_t>> per_hour;
 };
 
 class RuleSet {
  public:
-  // Parses and validates a rule set. source_name names the input in errors
-  // ("rules.yaml: rules[2].score: must be between 0 and 1, got 1.5").
+  // Parses, checks and compiles a rule set. source_name names the input in errors
+  // ("rules.yaml:12:18: unknown name 'amout'; did you mean 'amount'?"). list_dir is where
+  // `lists: {x: {file: ...}}` paths are resolved (the rule file's directory; empty = cwd).
   static Result<std::shared_ptr<const RuleSet>> from_yaml_string(std::string_view yaml,
-                                                                 std::string_view source_name);
+                                                                 std::string_view source_name,
+                                                                 const std::string& list_dir = "");
   static Result<std::shared_ptr<const RuleSet>> from_file(const std::string& path);
   // The built-in default, identical to config/rules.yaml. Parsed once; never fails.
   static std::shared_ptr<const RuleSet> defaults();
+  // A fresh copy of the built-in default (own hit counters), for tests and backtests.
+  static std::shared_ptr<const RuleSet> fresh_defaults();
   // The text of the built-in default rule set.
   static std::string_view default_yaml();
 
-  // Fills out.score, out.action, out.reasons and out.rule_set_version. Allocates nothing when
-  // no rule fires and `out` is reused (its rule_set_version already has the capacity);
-  // allocates only the reasons of fired rules.
-  void evaluate(const Transaction& tx, const FeatureVector& features, Decision& out) const;
+  // Fills out.score, out.action, out.reasons and out.rule_set_version, and counts hits in the
+  // counters of `shard` (the calling shard's index; shards must not share an index unless they
+  // accept approximate per-hour counts). Allocates nothing when no rule fires and `out` is
+  // reused; allocates only the reasons of fired rules.
+  void evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
+                int shard = 0) const;
 
-  // "<name>@<first 12 hex digits of a 64-bit hash of the YAML text>".
+  // Whether rule `index` (in rules() order) fires, without side effects. For tools.
+  bool fires(size_t index, const Transaction& tx, const FeatureVector& features) const;
+
+  // Hit counts per rule since this rule set was loaded, merged over shards. Thread-safe; may
+  // lag the shard threads by a few transactions.
+  std::vector<RuleHits> hits() const;
+
+  // "<name>@<first 12 hex digits of a 64-bit hash of the YAML text and its lists>".
   const std::string& version() const { return version_; }
   const std::string& name() const { return name_; }
   const std::vector<Rule>& rules() const { return rules_; }
-  double review_at() const { return review_at_; }
-  double block_at() const { return block_at_; }
+  double review_at() const { return policy_.review_at; }
+  double block_at() const { return policy_.block_at; }
+  const DecisionPolicy& policy() const { return policy_; }
+
+  // Hit counters keep this many shard slots; shard i uses slot i % kShardSlots.
+  static constexpr int kShardSlots = 16;
+  static constexpr int kHourBuckets = 24;
 
  private:
   RuleSet() = default;
 
+  struct Active {
+    uint32_t start;  // entry point in program_
+    uint32_t index;  // in rules_
+    double score;
+    RuleAction action;
+  };
+  // Counters of one shard slot: one writer (the shard thread), readers merge.
+  struct alignas(64) ShardHits {
+    std::unique_ptr<std::atomic<uint64_t>[]> total;   // per rule
+    std::unique_ptr<std::atomic<uint64_t>[]> hourly;  // kHourBuckets x rules
+    std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
+  };
+  void count_hit(int shard, uint32_t rule, Timestamp ts) const;
+
   std::string name_;
   std::string version_;
   std::vector<Rule> rules_;  // in file order; disabled rules are kept but skipped
-  double review_at_ = 0.5;
-  double block_at_ = 0.9;
+  std::vector<Active> active_;
+  std::vector<uint32_t> active_starts_;  // active_[i].start, contiguous for Program::run_many
+  // Prefilter: a rule whose program starts with a guard "feature <cmp> constant" is
+  // first tested here as lo <= features[feature] <= hi in one branch-free pass over all rules;
+  // only the rules that pass run their program, from after that guard (rest_starts_). Rules
+  // without such a guard have always = 1.
+  std::vector<uint16_t> pre_feature_;
+  std::vector<double> pre_lo_, pre_hi_;
+  std::vector<uint8_t> pre_always_;
+  std::vector<uint8_t> pre_ne_;  // the guard is "!= constant" (bare true/false features)
+  std::vector<uint32_t> rest_starts_;
+  rules::Program program_;
+  DecisionPolicy policy_;
+  std::unique_ptr<ShardHits[]> hits_;  // kShardSlots
 };
 
 }  // namespace fw
