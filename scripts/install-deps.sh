@@ -8,9 +8,10 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libfmt-dev libspdlog-dev
   libcli11-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libsodium-dev
-  libconcurrentqueue-dev
+  libconcurrentqueue-dev libxgboost-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy
+  python3-xgboost python3-sklearn python3-pandas)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi
