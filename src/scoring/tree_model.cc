@@ -316,6 +316,7 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
       int depth;
     };
     std::vector<Item> queue{{0, root, 0}};
+    int tree_depth = 0;
     std::vector<bool> visited(r.left.size(), false);
     visited[0] = true;
     m.nodes_.push_back({});
@@ -326,13 +327,14 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
       Node& node = m.nodes_[it.flat];
       m.stats_[it.flat].cover = r.cover[i];
       if (r.left[i] == -1) {
-        node = {static_cast<float>(r.split_condition[i]), kLeaf, 0, 0, 0};
+        node = {static_cast<float>(r.split_condition[i]), kLeaf, 1, 0, it.flat};
         continue;
       }
       if (it.depth + 1 > kMaxTreeDepth) {
         return make_error(path, fmt::format("deeper than {} levels", kMaxTreeDepth));
       }
       m.max_depth_ = std::max(m.max_depth_, it.depth + 1);
+      tree_depth = std::max(tree_depth, it.depth + 1);
       const auto l = static_cast<size_t>(r.left[i]);
       const auto rt = static_cast<size_t>(r.right[i]);
       if (visited[l] || visited[rt] || l == rt) {
@@ -364,7 +366,11 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
       }
     }
     expected += m.stats_[root].mean;
+    if (t % kBlock == 0) m.block_depth_.push_back(0);
+    m.block_depth_.back() = static_cast<uint8_t>(std::max<int>(m.block_depth_.back(), tree_depth));
   }
+  // Only full blocks are walked blockwise; the last partial block tree by tree.
+  m.block_depth_.resize(m.roots_.size() / kBlock);
   m.expected_margin_ = expected;
   return m;
 }
@@ -391,8 +397,11 @@ Result<TreeModel> TreeModel::load_file(const std::string& path) {
 
 namespace {
 
+// The features as float (XGBoost compares in float), plus the always-missing slot leaves read.
+constexpr size_t kFloatSlots = kFeatureCount + 1;
 void to_floats(const FeatureVector& x, float* out) {
   for (size_t i = 0; i < kFeatureCount; ++i) out[i] = static_cast<float>(x.values[i]);
+  out[kFeatureCount] = std::numeric_limits<float>::quiet_NaN();
 }
 
 }  // namespace
@@ -409,41 +418,50 @@ uint32_t TreeModel::leaf_of(uint32_t root, const float* x) const {
   return i;
 }
 
-double TreeModel::margin(const FeatureVector& x) const {
-  float xf[kFeatureCount];
-  to_floats(x, xf);
+template <bool kMayBeMissing>
+float TreeModel::sum_leaves(const float* xf) const {
   const Node* nodes = nodes_.data();
   const uint32_t* roots = roots_.data();
-  const size_t n = roots_.size();
   float sum = base_margin_;
+  // kBlock independent walks overlap their loads; a step is branch-free (a leaf steps to
+  // itself). Leaves are added in tree order, as XGBoost does, so float sums agree.
   size_t t = 0;
-  // Four trees at a time: independent walks overlap their loads; leaves are added in tree order.
-  for (; t + 4 <= n; t += 4) {
-    uint32_t a = roots[t], b = roots[t + 1], c = roots[t + 2], d = roots[t + 3];
-    for (;;) {
-      const Node& na = nodes[a];
-      const Node& nb = nodes[b];
-      const Node& nc = nodes[c];
-      const Node& nd = nodes[d];
-      if ((na.feature & nb.feature & nc.feature & nd.feature) == kLeaf) break;
-      auto step = [&](const Node& node, uint32_t idx) -> uint32_t {
-        if (node.feature == kLeaf) return idx;
-        const float v = xf[node.feature];
-        const bool left = std::isnan(v) ? node.default_left != 0 : v < node.threshold;
-        return node.left + (left ? 0U : 1U);
-      };
-      a = step(na, a);
-      b = step(nb, b);
-      c = step(nc, c);
-      d = step(nd, d);
+  for (size_t b = 0; b < block_depth_.size(); ++b, t += kBlock) {
+    uint32_t idx[kBlock];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < kBlock; ++j) idx[j] = roots[t + j];
+    for (int d = block_depth_[b]; d > 0; --d) {
+#pragma GCC unroll 8
+      for (size_t j = 0; j < kBlock; ++j) {
+        const Node& n = nodes[idx[j]];
+        const float v = xf[n.feature];
+        bool left = v < n.threshold;
+        if constexpr (kMayBeMissing) left = left | ((v != v) & (n.default_left != 0));
+        idx[j] = n.left + static_cast<uint32_t>(!left);
+      }
     }
-    sum += nodes[a].threshold;
-    sum += nodes[b].threshold;
-    sum += nodes[c].threshold;
-    sum += nodes[d].threshold;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < kBlock; ++j) sum += nodes[idx[j]].threshold;
   }
-  for (; t < n; ++t) sum += nodes[leaf_of(roots[t], xf)].threshold;
+  for (; t < roots_.size(); ++t) sum += nodes[leaf_of(roots[t], xf)].threshold;
   return sum;
+}
+
+double TreeModel::margin(const FeatureVector& x) const {
+  float xf[kFloatSlots];
+  bool missing = false;
+  for (size_t i = 0; i < kFeatureCount; ++i) {
+    xf[i] = static_cast<float>(x.values[i]);
+    missing |= std::isnan(xf[i]);
+  }
+  if (!missing) {
+    // No missing value: the plain comparison suffices, and the leaf slot must compare below
+    // every leaf value so that a finished walk stays on its leaf.
+    xf[kFeatureCount] = -std::numeric_limits<float>::infinity();
+    return sum_leaves<false>(xf);
+  }
+  xf[kFeatureCount] = std::numeric_limits<float>::quiet_NaN();
+  return sum_leaves<true>(xf);
 }
 
 double TreeModel::predict(const FeatureVector& x) const {
@@ -451,7 +469,7 @@ double TreeModel::predict(const FeatureVector& x) const {
 }
 
 Explanation TreeModel::explain(const FeatureVector& x, size_t k) const {
-  float xf[kFeatureCount];
+  float xf[kFloatSlots];
   to_floats(x, xf);
   std::array<double, kFeatureCount> phi{};
   Explanation e;
@@ -598,7 +616,7 @@ void TreeModel::shap_tree(uint32_t root, const float* x, double* phi) const {
 }
 
 TreeModel::Shap TreeModel::tree_shap(const FeatureVector& x) const {
-  float xf[kFeatureCount];
+  float xf[kFloatSlots];
   to_floats(x, xf);
   Shap s;
   for (uint32_t root : roots_) shap_tree(root, xf, s.values.data());

@@ -72,8 +72,11 @@ class TreeModel {
   const std::vector<FeatureId>& features() const { return features_; }
 
  private:
-  // Internal node: feature < kLeaf, go left when x < threshold (or missing and default_left),
-  // children at left and left + 1. Leaf: feature == kLeaf, threshold holds the leaf value.
+  // Internal node: go left when x[feature] < threshold (or missing and default_left), children
+  // at left and left + 1. Leaf: feature == kLeaf, threshold holds the leaf value, default_left
+  // is 1 and left is the leaf itself. kLeaf indexes an always-missing slot after the features,
+  // so a walk that has reached its leaf stays there: trees are walked a fixed number of steps,
+  // without a branch per node.
   struct Node {
     float threshold;
     uint16_t feature;
@@ -81,7 +84,9 @@ class TreeModel {
     uint8_t pad;
     uint32_t left;
   };
-  static constexpr uint16_t kLeaf = 0xffff;
+  static constexpr uint16_t kLeaf = static_cast<uint16_t>(kFeatureCount);
+  // Trees are walked kBlock at a time, each block for its deepest tree's depth.
+  static constexpr size_t kBlock = 8;
 
   // Per node, parallel to nodes_: cover (sum of hessians) and expected value, for explanations.
   struct NodeStats {
@@ -90,11 +95,15 @@ class TreeModel {
   };
 
   uint32_t leaf_of(uint32_t root, const float* x) const;
+  // base margin + the leaf values of every tree for xf (features as float + the leaf slot).
+  template <bool kMayBeMissing>
+  float sum_leaves(const float* xf) const;
   void shap_tree(uint32_t root, const float* x, double* phi) const;
 
   std::vector<Node> nodes_;
   std::vector<NodeStats> stats_;
   std::vector<uint32_t> roots_;
+  std::vector<uint8_t> block_depth_;  // per full block of kBlock trees
   std::vector<FeatureId> features_;
   float base_margin_ = 0;
   double base_score_ = 0.5;
