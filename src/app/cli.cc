@@ -117,6 +117,9 @@ int run_cli(int argc, char** argv) {
       ->required();
   replay_cmd->add_option("--mapping", replay.mapping,
                          "column mapping YAML for other layouts (docs/column-mapping.md)");
+  replay_cmd->add_option("--labels", replay.labels,
+                         "late labels (JSON lines) applied as replayed time reaches them "
+                         "(default: labels.jsonl in an input folder)");
   replay_cmd->add_option("--out", replay.out, "output CSV: id,score,decision,reasons,label")
       ->required();
   replay_cmd->add_option("--dead-letters", replay.dead_letters,

@@ -24,6 +24,7 @@ struct ReplayOptions {
   AppConfig config;
   std::string input;
   std::string mapping;       // optional column-mapping YAML
+  std::string labels;        // late labels JSON lines; default: labels.jsonl in an input folder
   std::string out;           // output CSV: one row per transaction
   std::string dead_letters;  // default: <out>.rejected.jsonl
 };

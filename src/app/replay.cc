@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "model/json_codec.h"
 #include "model/mapping.h"
 #include "sources/file_reader.h"
+#include "sources/label_schedule.h"
 
 namespace fw {
 namespace {
@@ -56,6 +58,20 @@ int run_replay(const ReplayOptions& options) {
     spdlog::error("{}", reader.error().message());
     return 2;
   }
+  // Late labels: --labels, else the labels.jsonl files of an input folder. They reach the
+  // engine (merchant and terminal fraud rates) only once replayed time passes labelled_at.
+  std::vector<std::string> label_paths = (*reader)->label_files();
+  if (!options.labels.empty()) label_paths = {options.labels};
+  std::vector<LabelSchedule> schedules;
+  for (const std::string& path : label_paths) {
+    auto s = LabelSchedule::load(path);
+    if (!s.ok()) {
+      spdlog::error("{}", s.error().message());
+      return 2;
+    }
+    spdlog::info("labels: {} from {}", s->size(), path);
+    schedules.push_back(std::move(*s));
+  }
   std::shared_ptr<const RuleSet> rules = load_rules(cfg);
   if (!rules) return 2;
   std::FILE* out = std::fopen(options.out.c_str(), "w");
@@ -81,6 +97,21 @@ int run_replay(const ReplayOptions& options) {
   uint64_t rejected = 0;
   std::vector<DeadLetter> dead;
   std::string line;
+  auto write_dead = [&](const DeadLetter& d) {
+    if (dead_out == nullptr) dead_out = std::fopen(dead_path.c_str(), "w");
+    if (rejected < 5) spdlog::warn("rejected {}: {}: {}", d.source, d.field, d.reason);
+    ++rejected;
+    if (dead_out != nullptr) {
+      nlohmann::json j = {
+          {"source", d.source}, {"field", d.field}, {"reason", d.reason}, {"raw", d.raw}};
+      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), dead_out);
+    }
+  };
+  for (const LabelSchedule& s : schedules) {
+    for (const DeadLetter& d : s.rejected()) write_dead(d);
+  }
   for (;;) {
     if (shutdown_requested()) {
       spdlog::warn("interrupted: the output holds the transactions read so far");
@@ -89,16 +120,19 @@ int run_replay(const ReplayOptions& options) {
     SourceBatch batch;
     dead.clear();
     bool more = (*reader)->next_batch(batch.txs, dead, cfg.batch_size);
-    for (const DeadLetter& d : dead) {
-      if (dead_out == nullptr) dead_out = std::fopen(dead_path.c_str(), "w");
-      if (rejected < 5) spdlog::warn("rejected {}: {}: {}", d.source, d.field, d.reason);
-      ++rejected;
-      if (dead_out != nullptr) {
-        nlohmann::json j = {
-            {"source", d.source}, {"field", d.field}, {"reason", d.reason}, {"raw", d.raw}};
-        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        line.push_back('\n');
-        std::fwrite(line.data(), 1, line.size(), dead_out);
+    for (const DeadLetter& d : dead) write_dead(d);
+    if (!batch.txs.empty() && !schedules.empty()) {
+      // Labels due before the batch's earliest transaction go in with it (the engine applies a
+      // batch's labels before its transactions); the output's label column falls back to the
+      // label file for transactions that carry none.
+      Timestamp earliest = batch.txs.front().ts;
+      for (const Transaction& tx : batch.txs) earliest = std::min(earliest, tx.ts);
+      for (LabelSchedule& s : schedules) {
+        s.take_due(earliest, batch.labels);
+        for (Transaction& tx : batch.txs) {
+          if (tx.label != Label::kUnknown) continue;
+          if (auto l = s.final_label(tx.id)) tx.label = *l;
+        }
       }
     }
     if (!batch.txs.empty()) engine.submit(std::move(batch));

@@ -65,9 +65,15 @@ Result<std::unique_ptr<FileReader>> FileReader::open(const std::string& path,
         if (it->is_directory(ec)) it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file(ec) && wanted(p)) r->files_.push_back(p.string());
+      if (!it->is_regular_file(ec)) continue;
+      if (name == kLabelFileName) {
+        r->label_files_.push_back(p.string());
+      } else if (wanted(p)) {
+        r->files_.push_back(p.string());
+      }
     }
     std::sort(r->files_.begin(), r->files_.end());
+    std::sort(r->label_files_.begin(), r->label_files_.end());
     if (r->files_.empty()) {
       return Error{"path", "directory '" + path + "' has no " +
                                (r->mapping_ ? std::string(r->mapping_->format == RecordFormat::kCsv

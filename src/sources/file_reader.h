@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/pan.h"
@@ -23,11 +24,15 @@ namespace fw {
 inline constexpr size_t kMaxFileLineBytes = 1 << 20;
 // Dead letters keep at most this much of the raw text.
 inline constexpr size_t kMaxDeadLetterRawBytes = 64 << 10;
+// In a directory, files of this name hold late labels (sources/label_schedule.h), not
+// transactions: the simulator's history mode writes one beside the day files.
+inline constexpr std::string_view kLabelFileName = "labels.jsonl";
 
 class FileReader {
  public:
   // path: a .csv, .jsonl/.ndjson/.json file, or a directory (its *.csv / *.jsonl / *.ndjson /
-  // *.json files, recursively, in path order; hidden files are skipped). mapping may be null
+  // *.json files, recursively, in path order; hidden files are skipped; files named
+  // labels.jsonl are not read as transactions but listed in label_files()). mapping may be null
   // (the canonical format, chosen per file by extension); a mapping fixes the format, and in a
   // directory only files of that format are read. mapping and tokenizer are not owned and must
   // outlive the reader; the mapping is copied. Errors name the path: missing, unreadable, no
@@ -49,6 +54,8 @@ class FileReader {
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t total_bytes() const { return total_bytes_; }
   const std::vector<std::string>& files() const { return files_; }
+  // The labels.jsonl files found in a directory input, in path order.
+  const std::vector<std::string>& label_files() const { return label_files_; }
 
   // Stamps DeadLetter::received_at; without a clock it stays 0. Not owned.
   void set_clock(const Clock* clock) { clock_ = clock; }
@@ -68,6 +75,7 @@ class FileReader {
   const PanTokenizer* tokenizer_ = nullptr;
   const Clock* clock_ = nullptr;
   std::vector<std::string> files_;
+  std::vector<std::string> label_files_;
   size_t next_file_ = 0;
 
   // Current file.

@@ -78,5 +78,36 @@ TEST(Replay, ScoresEveryGoodLineInOrderAndDeadLettersTheRest) {
   EXPECT_NE(dead[1].find("account_id"), std::string::npos) << dead[1];
 }
 
+TEST(Replay, ASimulatedHistoryFolderReplaysWithItsLateLabels) {
+  TempDir dir;
+  const std::string hist = dir.file("history");
+  {
+    ChildProcess p({fw::testing::fraudwatch_binary().string(), "simulate", "--from", "2026-01-01",
+                    "--to", "2026-01-03", "--customers", "300", "--fraud-ratio", "0.05",
+                    "--out-dir", hist});
+    ASSERT_EQ(p.wait(), 0) << p.transcript();
+  }
+  size_t transactions = 0;
+  for (const char* day : {"2026-01-01.jsonl", "2026-01-02.jsonl"}) {
+    transactions += read_lines(hist + "/" + day).size();
+  }
+  const size_t labels = read_lines(hist + "/labels.jsonl").size();
+  ASSERT_GT(transactions, 0u);
+  ASSERT_GT(labels, 0u);
+
+  const std::string scored = dir.file("scored.csv");
+  ChildProcess p(
+      {fw::testing::fraudwatch_binary().string(), "replay", "--input", hist, "--out", scored});
+  ASSERT_EQ(p.wait(), 0) << p.transcript();
+  // labels.jsonl is read as labels, not as transactions that fail validation.
+  EXPECT_EQ(p.transcript().find("rejected"), std::string::npos) << p.transcript();
+  EXPECT_NE(p.transcript().find("labels: " + std::to_string(labels) + " from"), std::string::npos)
+      << p.transcript();
+  EXPECT_NE(p.transcript().find("replayed " + std::to_string(transactions) + " transactions"),
+            std::string::npos)
+      << p.transcript();
+  EXPECT_EQ(read_lines(scored).size(), transactions + 1);
+}
+
 }  // namespace
 }  // namespace fw

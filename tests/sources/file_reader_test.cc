@@ -126,6 +126,34 @@ TEST(FileReader, ReadsADirectoryRecursivelyInNameOrder) {
   EXPECT_EQ((*reader)->bytes_read(), (*reader)->total_bytes());
 }
 
+TEST(FileReader, ListsLabelFilesOfADirectoryInsteadOfReadingThemAsTransactions) {
+  TempDir dir;
+  write_file(dir.file("2026-01-01.jsonl"), to_json(make_tx(1)) + "\n" + to_json(make_tx(2)) + "\n");
+  LabelEvent label;
+  label.transaction_id = "tx-1";
+  label.account_id = "A1";
+  label.transaction_ts = make_tx(1).ts;
+  label.labelled_at = label.transaction_ts + kMicrosPerDay;
+  label.label = Label::kFraud;
+  label.source = "chargeback";
+  write_file(dir.file("labels.jsonl"), to_json(label) + "\n");
+  auto reader = FileReader::open(dir.path().string(), nullptr, nullptr);
+  ASSERT_TRUE(reader.ok()) << reader.error().message();
+  ReadAll all = read_all(**reader, 100);
+  EXPECT_EQ(ids(all.txs), (std::vector<std::string>{"tx-1", "tx-2"}));
+  EXPECT_TRUE(all.dead.empty()) << all.dead.front().reason;
+  ASSERT_EQ((*reader)->label_files().size(), 1u);
+  EXPECT_EQ((*reader)->label_files()[0], dir.file("labels.jsonl"));
+}
+
+TEST(FileReader, ADirectoryWithOnlyLabelsHasNoTransactionFiles) {
+  TempDir dir;
+  write_file(dir.file("labels.jsonl"), "");
+  auto reader = FileReader::open(dir.path().string(), nullptr, nullptr);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.error().reason.find("has no"), std::string::npos) << reader.error().reason;
+}
+
 TEST(FileReader, ReadsCanonicalCsvWithAHeader) {
   TempDir dir;
   std::string text = std::string(csv_header()) + "\n";
