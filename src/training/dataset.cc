@@ -1,6 +1,6 @@
 #include "training/dataset.h"
 
-#include <deque>
+#include <queue>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -8,6 +8,7 @@
 #include "features/feature_engine.h"
 #include "model/mapping.h"
 #include "sources/file_reader.h"
+#include "sources/label_schedule.h"
 
 namespace fw {
 
@@ -32,15 +33,28 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
   fc.initial_accounts = 1 << 16;
   FeatureEngine features(fc);
 
-  // Fraud labels waiting for their delay. The delay is constant and transactions arrive in time
-  // order, so due times are in order too: a FIFO is enough.
+  Dataset d;
+  d.label_files = (*reader)->label_files();
+  if (!options.labels.empty()) d.label_files = {options.labels};
+  std::vector<LabelSchedule> schedules;
+  for (const std::string& path : d.label_files) {
+    auto s = LabelSchedule::load(path);
+    if (!s.ok()) return s.error();
+    d.labels_rejected += s->rejected().size();
+    schedules.push_back(std::move(*s));
+  }
+  const bool from_files = !schedules.empty();
+
+  // Fraud labels waiting for their delay, earliest due first.
   struct Pending {
     Timestamp due;
+    uint64_t seq;  // ties in arrival order
     LabelEvent label;
+    bool operator>(const Pending& o) const { return due != o.due ? due > o.due : seq > o.seq; }
   };
-  std::deque<Pending> pending;
-
-  Dataset d;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending;
+  uint64_t seq = 0;
+  std::vector<LabelEvent> arrived;
   std::unordered_map<std::string, uint16_t> pattern_index{{"", 0}};
   std::vector<Transaction> batch;
   std::vector<DeadLetter> dead;
@@ -60,15 +74,29 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
       }
       if (tx.ts < last_ts) ++d.out_of_order;
       last_ts = std::max(last_ts, tx.ts);
-      while (!pending.empty() && pending.front().due <= tx.ts) {
-        features.apply_label(pending.front().label);
+      for (LabelSchedule& sched : schedules) {
+        arrived.clear();
+        sched.take_due(tx.ts, arrived);
+        for (LabelEvent& ev : arrived) {
+          if (ev.label != Label::kFraud) continue;
+          const Timestamp due = std::max(ev.labelled_at, ev.transaction_ts + options.label_delay_us);
+          pending.push({due, seq++, std::move(ev)});
+        }
+      }
+      while (!pending.empty() && pending.top().due <= tx.ts) {
+        features.apply_label(pending.top().label);
         ++d.labels_applied;
-        pending.pop_front();
+        pending.pop();
       }
       if (tx.account_key == 0) tx.finalize_keys();
       features.process(tx, fv);
       ++d.transactions_read;
-      if (tx.label == Label::kFraud) {
+      if (tx.label == Label::kUnknown) {
+        for (const LabelSchedule& sched : schedules) {
+          if (auto l = sched.final_label(tx.id)) tx.label = *l;
+        }
+      }
+      if (!from_files && tx.label == Label::kFraud) {
         LabelEvent ev;
         ev.transaction_id = tx.id;
         ev.account_id = tx.account_id;
@@ -78,7 +106,7 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
         ev.labelled_at = tx.ts + options.label_delay_us;
         ev.label = Label::kFraud;
         ev.source = "replay";
-        pending.push_back({ev.labelled_at, std::move(ev)});
+        pending.push({ev.labelled_at, seq++, std::move(ev)});
       }
       if (tx.ts < options.window_from) {
         ++d.warmup;

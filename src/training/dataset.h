@@ -1,8 +1,12 @@
 // Training data by replay: reads a transaction history through FileReader and runs every
 // transaction, in file (time) order, through a FeatureEngine, the same code the engine's shards
 // run live. Each labelled transaction in the window becomes one row: its features at the moment
-// it happened. Fraud labels reach the FeatureEngine (merchant and terminal fraud rates) only
-// label_delay after the transaction, as chargebacks do, so no feature sees the future.
+// it happened. Fraud labels reach the FeatureEngine (merchant and terminal fraud rates) no
+// earlier than label_delay after the transaction, as chargebacks do, so no feature sees the
+// future. Labels come from label files (an explicit one, or a history folder's labels.jsonl:
+// each fed at max(labelled_at, ts + label_delay)) or, without label files, from the
+// transactions' own `label` (fed at ts + label_delay). A row's truth is the transaction's
+// `label`, else the label file's final label for it.
 // build_dataset() is a blocking call on the calling thread; Dataset is a plain value.
 #pragma once
 
@@ -20,6 +24,7 @@ namespace fw {
 struct DatasetOptions {
   std::string input;    // a history file or folder (FileReader)
   std::string mapping;  // optional column-mapping YAML
+  std::string labels;   // optional label file (JSON lines); default: the folder's labels.jsonl
   // Rows come from transactions with window_from <= ts < window_to; earlier ones only warm the
   // state, later ones are not read. 0 = no bound.
   Timestamp window_from = 0;
@@ -46,6 +51,8 @@ struct Dataset {
   uint64_t unlabelled = 0;         // in the window without a label: replayed, not a row
   uint64_t out_of_order = 0;       // transactions earlier than the one before them
   uint64_t labels_applied = 0;     // fraud labels fed to the FeatureEngine
+  uint64_t labels_rejected = 0;    // bad lines in label files
+  std::vector<std::string> label_files;
 
   size_t rows() const { return y.size(); }
   const float* row(size_t i) const { return x.data() + i * kFeatureCount; }

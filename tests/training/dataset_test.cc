@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "model/json_codec.h"
 #include "sources/history_writer.h"
 #include "testing/paths.h"
 
@@ -83,6 +85,50 @@ TEST_F(LabelDelay, TransactionsBeforeTheWindowOnlyWarmTheState) {
   EXPECT_EQ(d.pattern_names[d.pattern[0]], "");
   Dataset all = build(7);
   EXPECT_EQ(all.pattern_names[all.pattern[0]], "card_testing");
+}
+
+// A history folder with labels.jsonl: the transactions carry no label; the file labels t1 as
+// fraud on day 2. Fed at max(labelled_at, ts + delay); rows take their truth from the file.
+TEST(Dataset, LabelFilesInAFolderAreFedNoEarlierThanTheDelay) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.file("h"));
+  {
+    std::ofstream out(dir.file("h/2026-03.jsonl"));
+    out << tx_line("t1", "2026-03-01T10:00:00Z", "A1", "")
+        << tx_line("t2", "2026-03-04T10:00:00Z", "A2", "legit")
+        << tx_line("t4", "2026-03-10T10:00:00Z", "A3", "");
+    LabelEvent l;
+    l.transaction_id = "t1";
+    l.account_id = "A1";
+    l.merchant_id = "M1";
+    l.terminal_id = "T1";
+    l.transaction_ts = *parse_rfc3339("2026-03-01T10:00:00Z");
+    l.labelled_at = *parse_rfc3339("2026-03-03T00:00:00Z");
+    l.label = Label::kFraud;
+    l.source = "chargeback";
+    std::ofstream(dir.file("h/labels.jsonl")) << to_json(l) << "\n";
+  }
+  auto build = [&](int64_t delay_days) {
+    DatasetOptions o;
+    o.input = dir.file("h");
+    o.label_delay_us = delay_days * kMicrosPerDay;
+    auto d = build_dataset(o);
+    EXPECT_TRUE(d.ok()) << d.error().message();
+    return std::move(*d);
+  };
+  Dataset seven = build(7);
+  ASSERT_EQ(seven.label_files.size(), 1u);
+  EXPECT_EQ(seven.rejected, 0u);
+  ASSERT_EQ(seven.rows(), 2u);  // t1 (label from the file) and t2 (its own label)
+  EXPECT_EQ(seven.positives(), 1u);
+  EXPECT_EQ(seven.unlabelled, 1u);
+  EXPECT_EQ(seven.labels_applied, 1u);  // due day 8, before t4
+  EXPECT_EQ(feature(seven, 1, FeatureId::kMerchantFraudRate30d), 0.0F);
+  Dataset one = build(1);  // due at labelled_at (day 2), before t2
+  EXPECT_EQ(one.labels_applied, 1u);
+  EXPECT_GT(feature(one, 1, FeatureId::kMerchantFraudRate30d), 0.0F);
+  Dataset never = build(30);
+  EXPECT_EQ(never.labels_applied, 0u);
 }
 
 TEST(Dataset, MissingInputIsAnErrorNamingThePath) {
