@@ -4,6 +4,8 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <random>
 

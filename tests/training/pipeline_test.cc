@@ -9,6 +9,7 @@
 
 #include "sources/history_writer.h"
 #include "testing/paths.h"
+#include "testing/process.h"
 #include "training/model_dir.h"
 
 namespace fw {
@@ -81,6 +82,40 @@ TEST_F(TrainPipeline, TrainsWritesTheFolderAndEvaluatesLaterData) {
   EXPECT_EQ(loaded->metadata["feature_names"].size(), kFeatureCount);
   EXPECT_TRUE(loaded->metadata["reference"]["features"].contains("amount"));
   EXPECT_EQ(loaded->model.tree_count(), static_cast<size_t>(r->train.best.best_rounds));
+
+  // model.json is XGBoost's own format: Python's xgboost loads it and predicts what we serve.
+  DatasetOptions later;
+  later.input = dir_->file("hist");
+  later.window_from = *parse_rfc3339("2026-04-01T00:00:00Z");
+  later.window_to = *parse_rfc3339("2026-04-01T06:00:00Z");
+  auto rows = build_dataset(later);
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  ASSERT_GT(rows->rows(), 50u);
+  {
+    std::ofstream x(dir_->file("x.csv"));
+    x.precision(9);
+    for (size_t f = 0; f < kFeatureCount; ++f) x << (f ? "," : "") << feature_name(static_cast<FeatureId>(f));
+    x << "\n";
+    for (size_t i = 0; i < rows->rows(); ++i) {
+      for (size_t f = 0; f < kFeatureCount; ++f) x << (f ? "," : "") << rows->row(i)[f];
+      x << "\n";
+    }
+  }
+  testing::ChildProcess py({"/usr/bin/python3",
+                            (testing::source_dir() / "tests/training/xgboost_predict.py").string(),
+                            dir_->file("model/model.json"), dir_->file("x.csv"),
+                            dir_->file("py.csv")});
+  while (py.read_line(300000)) {
+  }
+  ASSERT_EQ(py.wait(), 0) << py.transcript();
+  std::vector<float> ours = score_rows(loaded->model, *rows, 0, rows->rows());
+  std::ifstream py_out(dir_->file("py.csv"));
+  size_t compared = 0;
+  for (double v; py_out >> v; ++compared) {
+    ASSERT_LT(compared, ours.size());
+    EXPECT_NEAR(ours[compared], v, 1e-6) << compared;
+  }
+  EXPECT_EQ(compared, ours.size());
 
   // The following week, never seen in training, warmed by everything before it.
   EvaluateJob e;
