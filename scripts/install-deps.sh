@@ -8,9 +8,10 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libfmt-dev libspdlog-dev
   libcli11-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libsodium-dev
-  libconcurrentqueue-dev libxgboost-dev
+  libconcurrentqueue-dev libxgboost-dev libpq-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy
+# postgresql: the tests start their own throw-away server (scripts/with-postgres.sh).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy postgresql
   python3-xgboost python3-sklearn python3-pandas)
 
 want=("${build_pkgs[@]}")

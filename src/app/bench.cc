@@ -14,6 +14,8 @@
 #include "rules/rule_set.h"
 #include "sinks/store_writer.h"
 #include "sources/simulator.h"
+#include "storage/pg_connection.h"
+#include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 
 namespace fw {
@@ -81,6 +83,21 @@ int run_bench(const BenchOptions& options) {
       return 1;
     }
     store = std::move(*opened);
+  } else if (options.postgres || cfg.backend == "postgres") {
+    auto opened = open_postgres_store({.url = database_url(cfg.database_url)});
+    if (!opened.ok()) {
+      spdlog::error("{}", opened.error().message());
+      return 1;
+    }
+    store = std::move(*opened);
+    auto before = store->counts();
+    if (before.ok() && before->transactions > 0) {
+      spdlog::warn("the database already holds {} transactions; ids seen before are skipped, "
+                   "which is cheaper than storing them: bench into an empty database",
+                   before->transactions);
+    }
+  }
+  if (store) {
     writer =
         std::make_unique<StoreWriter>(*store, StoreWriterOptions{.checkpoint_source = "bench"});
     writer->start();
@@ -101,10 +118,12 @@ int run_bench(const BenchOptions& options) {
   const EngineMetrics m = engine.metrics();
   const double tps = static_cast<double>(m.transactions) / secs;
   auto us = [&](double q) { return static_cast<double>(m.latency.percentile(q)) / 1000.0; };
-  const std::string mode = writer ? "engine + SQLite store" : "engine only (rules)";
+  const bool pg = writer && options.sqlite.empty();
+  const std::string mode =
+      writer ? (pg ? "engine + PostgreSQL store" : "engine + SQLite store") : "engine only (rules)";
   if (options.json) {
     nlohmann::json j = {
-        {"mode", writer ? "sqlite" : "engine"},
+        {"mode", writer ? (pg ? "postgres" : "sqlite") : "engine"},
         {"transactions", m.transactions},
         {"accounts", options.accounts},
         {"shards", engine.shard_count()},

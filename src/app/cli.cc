@@ -17,13 +17,20 @@ namespace {
 // Flags shared by several commands; each overrides the config file when given.
 struct CommonFlags {
   std::string config_path;
-  std::optional<std::string> data_dir, log_level, rules, bind;
+  std::optional<std::string> data_dir, log_level, rules, bind, database_url;
   std::optional<int> shards, port;
   std::optional<uint64_t> seed;
   std::optional<size_t> customers, merchants, batch_size;
   std::optional<double> rate, fraud_ratio;
   bool log_json = false;
 };
+
+void add_database_url(CLI::App* cmd, CommonFlags& f) {
+  cmd->add_option("--database-url", f.database_url,
+                  "store in PostgreSQL at this libpq URL (e.g. postgresql://fw@db/fraud?"
+                  "sslmode=verify-full); default: storage.backend from the config. Prefer the "
+                  "FRAUDWATCH_DATABASE_URL variable when the URL holds a password");
+}
 
 void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool server) {
   cmd->add_option("--config", f.config_path, "YAML configuration file (see config/fraudwatch.yaml)")
@@ -46,6 +53,7 @@ void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool
                     "simulate default 0)");
   }
   if (server) {
+    add_database_url(cmd, f);
     cmd->add_option("--port", f.port, "HTTP port (default 8080; 0 = any free port)");
     cmd->add_option("--bind", f.bind, "HTTP bind address (default 127.0.0.1)");
     cmd->add_option("--data-dir", f.data_dir, "where the database lives (default ./data)");
@@ -64,6 +72,10 @@ std::optional<AppConfig> resolve(const CommonFlags& f) {
     c = *loaded;
   }
   if (f.data_dir) c.data_dir = *f.data_dir;
+  if (f.database_url) {
+    c.backend = "postgres";
+    c.database_url = *f.database_url;
+  }
   if (f.log_level) c.log_level = *f.log_level;
   if (f.log_json) c.log_json = true;
   if (f.rules) c.rules_path = *f.rules;
@@ -135,6 +147,29 @@ int run_cli(int argc, char** argv) {
   bench_cmd->add_option("--sqlite", bench.sqlite,
                         "also persist everything to this SQLite file (it is recreated)");
   bench_cmd->add_flag("--json", bench.json, "print one JSON object for machines");
+  bench_cmd->add_flag("--postgres", bench.postgres,
+                      "also persist everything to PostgreSQL (FRAUDWATCH_DATABASE_URL, PG* "
+                      "variables or --database-url); the rows are added to that database");
+  add_database_url(bench_cmd, bench_flags);
+
+  CommonFlags db_flags;
+  DbOptions db;
+  auto* db_cmd = app.add_subcommand("db", "PostgreSQL schema migrations and partition maintenance");
+  db_cmd->require_subcommand(1);
+  std::optional<int> retention_days, days_ahead;
+  auto* migrate_cmd =
+      db_cmd->add_subcommand("migrate", "apply pending schema migrations (safe to repeat)");
+  auto* maintain_cmd = db_cmd->add_subcommand(
+      "maintain", "create the coming days' partitions; drop those older than the retention");
+  for (CLI::App* sub : {migrate_cmd, maintain_cmd}) {
+    add_common(sub, db_flags, false, false, false);
+    add_database_url(sub, db_flags);
+  }
+  maintain_cmd->add_option("--retention-days", retention_days,
+                           "drop transactions older than this many days (default "
+                           "storage.retention_days; 0 = keep everything)");
+  maintain_cmd->add_option("--days-ahead", days_ahead,
+                           "create partitions this many days ahead (default 3)");
 
   SimulateOptions sim;
   auto* sim_cmd = app.add_subcommand(
@@ -182,6 +217,17 @@ int run_cli(int argc, char** argv) {
     if (!with_config(bench_flags, bench.config)) return 2;
     bench.config.rate = 0;
     return run_bench(bench);
+  }
+  if (db_cmd->parsed()) {
+    if (!with_config(db_flags, db.config)) return 2;
+    if (retention_days) db.config.retention_days = *retention_days;
+    if (days_ahead) db.config.partition_days_ahead = *days_ahead;
+    if (db.config.retention_days < 0 || db.config.partition_days_ahead < 0) {
+      spdlog::error("--retention-days and --days-ahead must be >= 0");
+      return 2;
+    }
+    db.action = maintain_cmd->parsed() ? "maintain" : "migrate";
+    return run_db(db);
   }
   if (sim_cmd->parsed()) {
     if (!with_config(sim_flags, sim.config)) return 2;

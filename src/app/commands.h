@@ -35,9 +35,16 @@ struct BenchOptions {
   uint64_t transactions = 2'000'000;
   size_t accounts = 1'000'000;
   std::string sqlite;  // when set, persist every transaction and decision to this database
+  bool postgres = false;  // persist to PostgreSQL (config.database_url / environment) instead
   bool json = false;
 };
 int run_bench(const BenchOptions& options);
+
+struct DbOptions {
+  AppConfig config;
+  std::string action;  // migrate | maintain
+};
+int run_db(const DbOptions& options);
 
 struct SimulateOptions {
   AppConfig config;

@@ -35,7 +35,13 @@ const std::map<std::string, Setter>& setters() {
       {"engine.shards", set(&AppConfig::shards)},
       {"engine.batch_size", set(&AppConfig::batch_size)},
       {"engine.queue_batches", set(&AppConfig::queue_batches)},
+      {"storage.backend", set(&AppConfig::backend)},
       {"storage.sqlite_path", set(&AppConfig::sqlite_path)},
+      {"storage.database_url", set(&AppConfig::database_url)},
+      {"storage.migrate", set(&AppConfig::migrate)},
+      {"storage.read_connections", set(&AppConfig::read_connections)},
+      {"storage.partition_days_ahead", set(&AppConfig::partition_days_ahead)},
+      {"storage.retention_days", set(&AppConfig::retention_days)},
       {"storage.synchronous_full", set(&AppConfig::synchronous_full)},
       {"server.bind", set(&AppConfig::bind)},
       {"server.port", set(&AppConfig::port)},
@@ -89,6 +95,16 @@ Status validate(const AppConfig& c) {
   }
   if (c.queue_batches == 0) return make_error("engine.queue_batches", "must be at least 1");
   if (c.port < 0 || c.port > 65535) return make_error("server.port", "must be 0..65535");
+  if (c.backend != "sqlite" && c.backend != "postgres") {
+    return make_error("storage.backend", "must be sqlite or postgres, got '" + c.backend + "'");
+  }
+  if (c.read_connections == 0 || c.read_connections > 64) {
+    return make_error("storage.read_connections", "must be 1..64");
+  }
+  if (c.partition_days_ahead < 0 || c.partition_days_ahead > 366) {
+    return make_error("storage.partition_days_ahead", "must be 0..366");
+  }
+  if (c.retention_days < 0) return make_error("storage.retention_days", "must be >= 0 (0 = keep)");
   if (c.rate < 0) return make_error("simulator.rate", "must be >= 0 (0 = as fast as possible)");
   if (c.fraud_ratio < 0 || c.fraud_ratio > 0.5) {
     return make_error("simulator.fraud_ratio", "must be between 0 and 0.5");

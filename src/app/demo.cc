@@ -20,7 +20,6 @@
 #include "server/live_page.h"
 #include "sinks/store_writer.h"
 #include "sources/simulator.h"
-#include "storage/sqlite_store.h"
 
 namespace fw {
 namespace {
@@ -43,7 +42,17 @@ nlohmann::json alert_json(const AlertRow& row) {
 }
 
 // Registers the live page and its API on the server.
-void add_routes(HttpServer& server, Store& store, LiveStats& stats) {
+void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreWriter& writer) {
+  // Readiness, next to the server's /health (alive): 503 while store writes are failing (the
+  // database is down or refusing); the engine is then held back and nothing is lost.
+  server.route("GET", "/ready", [&writer](const HttpRequest&) {
+    const StoreWriterStats ws = writer.stats();
+    if (ws.healthy) return HttpResponse::json(200, R"({"status":"ready"})");
+    nlohmann::json body = {{"status", "store failing"},
+                           {"error", ws.last_error},
+                           {"failed_writes", ws.failed_writes}};
+    return HttpResponse::json(503, body.dump());
+  });
   server.route("GET", "/", [](const HttpRequest&) {
     return HttpResponse::html(200, std::string(live_page_html()));
   });
@@ -69,17 +78,13 @@ void add_routes(HttpServer& server, Store& store, LiveStats& stats) {
 int run_demo(const DemoOptions& options) {
   const AppConfig& cfg = options.config;
   std::error_code ec;
-  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (cfg.backend == "sqlite") std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
     spdlog::error("cannot create data directory '{}': {}; pick another with --data-dir",
                   cfg.data_dir, ec.message());
     return 1;
   }
-  const std::string db_path = cfg.sqlite_file();
-  if (options.fresh) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix, ec);
-  }
-  auto store = open_sqlite_store({.path = db_path, .synchronous_full = cfg.synchronous_full});
+  auto store = open_store(cfg, options.fresh);
   if (!store.ok()) {
     spdlog::error("{}", store.error().message());
     return 1;
@@ -113,7 +118,7 @@ int run_demo(const DemoOptions& options) {
   LiveStats stats;
 
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
-  add_routes(server, **store, stats);
+  add_routes(server, **store, stats, writer);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
     return 1;
@@ -121,8 +126,8 @@ int run_demo(const DemoOptions& options) {
   install_shutdown_handlers();
   writer.start();
   engine.start();
-  spdlog::info("fraudwatch demo: {} shards, rules {}, database {}", engine.shard_count(),
-               rules->version(), db_path);
+  spdlog::info("fraudwatch demo: {} shards, rules {}, store {}", engine.shard_count(),
+               rules->version(), describe_store(cfg));
   std::string host = cfg.bind == "0.0.0.0" ? "localhost" : cfg.bind;
   fmt::print(stderr, "\n  dashboard: http://{}:{}/   (Ctrl-C to stop)\n\n", host, server.port());
   std::fflush(stderr);

@@ -2,6 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
+#include "storage/pg_connection.h"
+#include "storage/postgres_store.h"
+#include "storage/sqlite_store.h"
+
 namespace fw {
 
 std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg) {
@@ -21,6 +27,31 @@ SimulatorConfig simulator_config(const AppConfig& cfg) {
   sc.merchants = cfg.merchants;
   sc.fraud_ratio = cfg.fraud_ratio;
   return sc;
+}
+
+Result<std::unique_ptr<Store>> open_store(const AppConfig& cfg, bool fresh) {
+  if (cfg.backend == "postgres") {
+    if (fresh) {
+      return make_error("--fresh", "is only for the SQLite demo database; fraudwatch never "
+                                   "deletes a PostgreSQL database");
+    }
+    return open_postgres_store({.url = database_url(cfg.database_url),
+                                .migrate = cfg.migrate,
+                                .read_connections = cfg.read_connections,
+                                .partition_days_ahead = cfg.partition_days_ahead});
+  }
+  const std::string path = cfg.sqlite_file();
+  if (fresh) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+  }
+  return open_sqlite_store({.path = path, .synchronous_full = cfg.synchronous_full});
+}
+
+std::string describe_store(const AppConfig& cfg) {
+  if (cfg.backend != "postgres") return "SQLite " + cfg.sqlite_file();
+  std::string url = database_url(cfg.database_url);
+  return "PostgreSQL " + (url.empty() ? std::string("(from PG* variables)") : redact_conninfo(url));
 }
 
 }  // namespace fw

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "app/config.h"
 #include "rules/rule_set.h"
 #include "sources/simulator.h"
+#include "storage/store.h"
 
 namespace fw {
 
@@ -15,5 +17,13 @@ std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg);
 
 // The simulator settings of the configuration (seed, population, fraud ratio).
 SimulatorConfig simulator_config(const AppConfig& cfg);
+
+// Opens the configured store: SQLite at cfg.sqlite_file() (deleted first when `fresh`), or
+// PostgreSQL at cfg.database_url / $FRAUDWATCH_DATABASE_URL / PG* variables (migrated when
+// cfg.migrate). `fresh` is refused for PostgreSQL: fraudwatch never deletes a shared database.
+Result<std::unique_ptr<Store>> open_store(const AppConfig& cfg, bool fresh);
+
+// Where the store lives, for logs: the SQLite path or the database URL with its password hidden.
+std::string describe_store(const AppConfig& cfg);
 
 }  // namespace fw

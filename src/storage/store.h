@@ -1,6 +1,7 @@
 // Store: the durable record of everything fraudwatch decided (transactions, decisions, alerts,
 // labels, dead letters) plus the source checkpoints that say how far each input was consumed.
-// Backend-neutral interface; implementations: SQLite (sqlite_store.h), later PostgreSQL.
+// Backend-neutral interface; implementations: SQLite (sqlite_store.h), PostgreSQL
+// (postgres_store.h).
 // The caller owns the Store (unique_ptr). write() is called from one writer thread owned by the
 // caller; every read method is thread-safe and may run concurrently with write().
 #pragma once

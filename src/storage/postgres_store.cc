@@ -1,0 +1,1114 @@
+#include "storage/postgres_store.h"
+
+#include <endian.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include "storage/pg_connection.h"
+#include "storage/reasons_json.h"
+
+namespace fw {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Schema migrations: applied in order, each in its own transaction, recorded in
+// schema_migrations. Never edit a migration that has shipped; append a new one.
+// Times are UTC microseconds (bigint), money integer minor units + ISO 4217 code, as in SQLite.
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, R"sql(
+-- Identifiers use the "C" collation: byte order, no locale rules, so key comparisons in the
+-- b-trees are plain memcmp (measurably cheaper on the write path than a libc UTF-8 locale).
+-- Transactions, partitioned by UTC day of ts (microseconds). Partitions are created ahead by
+-- the writer and by maintenance, and dropped whole after the retention. The primary key must
+-- contain the partition key, so uniqueness by transaction id alone is kept by decisions below.
+CREATE TABLE transactions (
+  id text COLLATE "C" NOT NULL,
+  ts bigint NOT NULL,
+  account_id text COLLATE "C" NOT NULL,
+  amount_minor bigint NOT NULL,
+  currency text NOT NULL,
+  type text NOT NULL,
+  channel text NOT NULL,
+  merchant_id text NOT NULL DEFAULT '',
+  mcc integer NOT NULL DEFAULT 0,
+  terminal_id text NOT NULL DEFAULT '',
+  country text,
+  lat double precision,
+  lon double precision,
+  utc_offset_minutes smallint,
+  device_id text NOT NULL DEFAULT '',
+  ip text NOT NULL DEFAULT '',
+  counterparty text NOT NULL DEFAULT '',
+  card_present boolean NOT NULL DEFAULT false,
+  card_token text NOT NULL DEFAULT '',   -- keyed token; the card number is never stored
+  label smallint,                        -- NULL unknown, 0 legitimate, 1 fraud
+  fraud_pattern text NOT NULL DEFAULT '',
+  PRIMARY KEY (id, ts)
+) PARTITION BY RANGE (ts);
+CREATE INDEX transactions_account_ts ON transactions (account_id, ts);
+
+-- One decision per transaction: the ledger that makes writes idempotent by transaction id
+-- (a transaction is stored only when its decision row is new). tx_ts locates the partition.
+CREATE TABLE decisions (
+  transaction_id text COLLATE "C" PRIMARY KEY,
+  tx_ts bigint NOT NULL,
+  decided_at bigint NOT NULL,
+  score double precision NOT NULL,
+  action text NOT NULL CHECK (action IN ('ALLOW', 'REVIEW', 'BLOCK')),
+  reasons text NOT NULL,                 -- JSON array [{rule_id, detail, score}]
+  rule_set_version text NOT NULL,
+  latency_ns bigint NOT NULL
+);
+CREATE INDEX decisions_decided_at ON decisions (decided_at, transaction_id);
+
+CREATE TABLE alerts (
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  transaction_id text COLLATE "C" PRIMARY KEY
+    REFERENCES decisions (transaction_id) ON DELETE CASCADE,
+  account_id text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  action text NOT NULL CHECK (action IN ('ALLOW', 'REVIEW', 'BLOCK')),
+  score double precision NOT NULL,
+  summary text NOT NULL,
+  status text NOT NULL CHECK (status IN ('open', 'investigating', 'closed'))
+);
+CREATE INDEX alerts_status_created ON alerts (status, created_at);
+CREATE INDEX alerts_created ON alerts (created_at, seq);
+CREATE INDEX alerts_account_created ON alerts (account_id, created_at);
+
+CREATE TABLE labels (
+  transaction_id text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  label smallint NOT NULL,
+  labelled_at bigint NOT NULL,
+  account_id text COLLATE "C" NOT NULL,
+  merchant_id text NOT NULL,
+  terminal_id text NOT NULL,
+  transaction_ts bigint NOT NULL,
+  PRIMARY KEY (transaction_id, source)
+);
+CREATE INDEX labels_account_ts ON labels (account_id, transaction_ts);
+
+CREATE TABLE dead_letters (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  source text COLLATE "C" NOT NULL,
+  raw bytea NOT NULL,                    -- the input as received, byte for byte
+  field text NOT NULL,
+  reason text NOT NULL,
+  received_at bigint NOT NULL
+);
+-- A replayed input is stored once; hashed because raw may exceed a b-tree entry.
+CREATE UNIQUE INDEX dead_letters_source_raw ON dead_letters (source, sha256(raw));
+CREATE INDEX dead_letters_received ON dead_letters (received_at);
+
+-- How far each input source was consumed; committed with the rows it covers.
+CREATE TABLE checkpoints (
+  source text COLLATE "C" PRIMARY KEY,
+  "offset" bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+
+-- Row counts kept in step with the rows by write(), so counts() reads nine rows.
+CREATE TABLE counters (name text PRIMARY KEY, value bigint NOT NULL);
+INSERT INTO counters (name, value) VALUES ('transactions', 0), ('decisions', 0), ('allow', 0),
+  ('review', 0), ('block', 0), ('alerts', 0), ('open_alerts', 0), ('labels', 0),
+  ('dead_letters', 0);
+
+-- Engine state per Kafka partition: a snapshot of the account state and the offset it covers.
+CREATE TABLE engine_checkpoints (
+  consumer_group text NOT NULL,
+  topic text NOT NULL,
+  kafka_partition integer NOT NULL,
+  "offset" bigint NOT NULL,
+  snapshot bytea NOT NULL,
+  snapshot_format integer NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (consumer_group, topic, kafka_partition)
+);
+
+CREATE TABLE audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,                   -- user name, API key prefix or 'system'
+  action text NOT NULL,                  -- e.g. 'alert.close', 'rules.activate'
+  target text NOT NULL DEFAULT '',
+  details jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor_at ON audit_log (actor, at);
+
+CREATE TABLE model_registry (
+  name text NOT NULL,
+  version integer NOT NULL,
+  created_at bigint NOT NULL,
+  format text NOT NULL,                  -- e.g. 'xgboost-json'
+  sha256 text NOT NULL,
+  model bytea NOT NULL,
+  metrics jsonb NOT NULL DEFAULT '{}',
+  status text NOT NULL CHECK (status IN ('candidate', 'shadow', 'active', 'retired')),
+  PRIMARY KEY (name, version)
+);
+CREATE UNIQUE INDEX model_registry_one_active ON model_registry (name) WHERE status = 'active';
+
+CREATE TABLE rule_set_versions (
+  version text PRIMARY KEY,
+  created_at bigint NOT NULL,
+  author text NOT NULL,
+  source text NOT NULL,                  -- the rule-set YAML as loaded
+  sha256 text NOT NULL,
+  active boolean NOT NULL DEFAULT false
+);
+CREATE UNIQUE INDEX rule_set_versions_one_active ON rule_set_versions (active) WHERE active;
+
+CREATE TABLE users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  username text NOT NULL UNIQUE,
+  password_hash text NOT NULL,           -- argon2id (libsodium), never the password
+  role text NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+  created_at bigint NOT NULL,
+  disabled boolean NOT NULL DEFAULT false
+);
+
+CREATE TABLE api_keys (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  prefix text NOT NULL UNIQUE,           -- the public part shown in lists and logs
+  key_hash text NOT NULL,                -- hash of the secret part, never the key
+  created_at bigint NOT NULL,
+  expires_at bigint,
+  revoked_at bigint,
+  last_used_at bigint
+);
+)sql"},
+}};
+
+constexpr int64_t kMigrationLockKey = 0x6677'6d69'6772;  // pg_advisory_lock key ("fwmigr")
+
+constexpr std::array<const char*, 9> kCounterNames = {"transactions", "decisions", "allow",
+                                                      "review",       "block",     "alerts",
+                                                      "open_alerts",  "labels",    "dead_letters"};
+enum Counter : size_t {
+  kTransactions,
+  kDecisions,
+  kAllow,
+  kReview,
+  kBlock,
+  kAlerts,
+  kOpenAlerts,
+  kLabels,
+  kDeadLetters
+};
+
+// ---------------------------------------------------------------------------------------------
+// Session set-up of the writer connection: staging tables emptied at every commit, and the
+// statement that moves a staged batch into the real tables.
+
+constexpr const char* kStageSql = R"sql(
+CREATE TEMP TABLE fw_stage_tx (
+  id text COLLATE "C", ts bigint, account_id text, amount_minor bigint, currency text, type text,
+  channel text, merchant_id text, mcc integer, terminal_id text, country text,
+  lat double precision, lon double precision, utc_offset_minutes smallint, device_id text,
+  ip text, counterparty text, card_present boolean, card_token text, label smallint,
+  fraud_pattern text, decided_at bigint, score double precision, action text, reasons text,
+  rule_set_version text, latency_ns bigint
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE fw_stage_alerts (
+  seq integer, transaction_id text COLLATE "C", account_id text, created_at bigint, action text,
+  score double precision, summary text, status text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE fw_stage_labels (
+  seq integer, transaction_id text, source text, label smallint, labelled_at bigint,
+  account_id text, merchant_id text, terminal_id text, transaction_ts bigint
+) ON COMMIT DELETE ROWS;
+)sql";
+
+// Decisions first: a row that is new there marks its transaction as new (first write wins),
+// and only those transactions, and only alerts whose transaction is new or was stored before,
+// are inserted. Returns the counter deltas.
+constexpr const char* kMoveSql = R"sql(
+WITH ins AS (
+  INSERT INTO decisions (transaction_id, tx_ts, decided_at, score, action, reasons,
+                         rule_set_version, latency_ns)
+  SELECT id, ts, decided_at, score, action, reasons, rule_set_version, latency_ns
+  FROM fw_stage_tx
+  ON CONFLICT (transaction_id) DO NOTHING
+  RETURNING transaction_id, action),
+tx AS (
+  INSERT INTO transactions (id, ts, account_id, amount_minor, currency, type, channel,
+    merchant_id, mcc, terminal_id, country, lat, lon, utc_offset_minutes, device_id, ip,
+    counterparty, card_present, card_token, label, fraud_pattern)
+  SELECT s.id, s.ts, s.account_id, s.amount_minor, s.currency, s.type, s.channel,
+    s.merchant_id, s.mcc, s.terminal_id, s.country, s.lat, s.lon, s.utc_offset_minutes,
+    s.device_id, s.ip, s.counterparty, s.card_present, s.card_token, s.label, s.fraud_pattern
+  FROM fw_stage_tx s JOIN ins ON ins.transaction_id = s.id
+  RETURNING 1),
+al AS (
+  INSERT INTO alerts (transaction_id, account_id, created_at, action, score, summary, status)
+  SELECT a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status
+  FROM fw_stage_alerts a
+  WHERE EXISTS (SELECT 1 FROM ins WHERE ins.transaction_id = a.transaction_id)
+     OR NOT EXISTS (SELECT 1 FROM fw_stage_tx s WHERE s.id = a.transaction_id)
+  ORDER BY a.seq
+  ON CONFLICT (transaction_id) DO NOTHING
+  RETURNING status),
+lb AS (
+  INSERT INTO labels (transaction_id, source, label, labelled_at, account_id, merchant_id,
+                      terminal_id, transaction_ts)
+  SELECT transaction_id, source, label, labelled_at, account_id, merchant_id, terminal_id,
+         transaction_ts
+  FROM fw_stage_labels ORDER BY seq
+  ON CONFLICT (transaction_id, source) DO NOTHING
+  RETURNING 1)
+SELECT (SELECT count(*) FROM tx),
+       (SELECT count(*) FROM ins),
+       (SELECT count(*) FROM ins WHERE action = 'ALLOW'),
+       (SELECT count(*) FROM ins WHERE action = 'REVIEW'),
+       (SELECT count(*) FROM ins WHERE action = 'BLOCK'),
+       (SELECT count(*) FROM al),
+       (SELECT count(*) FROM al WHERE status = 'open'),
+       (SELECT count(*) FROM lb)
+)sql";
+
+constexpr const char* kDeadLetterSql =
+    "INSERT INTO dead_letters (source, raw, field, reason, received_at) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, sha256(raw)) DO NOTHING";
+constexpr const char* kCheckpointSql =
+    "INSERT INTO checkpoints (source, \"offset\", updated_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (source) DO UPDATE SET \"offset\" = excluded.\"offset\", "
+    "updated_at = excluded.updated_at";
+constexpr const char* kCountersSql =
+    "UPDATE counters c SET value = c.value + d.delta FROM (VALUES ('transactions', $1::bigint), "
+    "('decisions', $2::bigint), ('allow', $3::bigint), ('review', $4::bigint), "
+    "('block', $5::bigint), ('alerts', $6::bigint), ('open_alerts', $7::bigint), "
+    "('labels', $8::bigint), ('dead_letters', $9::bigint)) AS d(name, delta) "
+    "WHERE c.name = d.name AND d.delta <> 0";
+
+// Reading: the same columns in the same order as SQLite's reader.
+constexpr const char* kTxColumns =
+    "t.id, t.ts, t.account_id, t.amount_minor, t.currency, t.type, t.channel, t.merchant_id, "
+    "t.mcc, t.terminal_id, t.country, t.lat, t.lon, t.utc_offset_minutes, t.device_id, t.ip, "
+    "t.counterparty, t.card_present, t.card_token, t.label, t.fraud_pattern";
+constexpr int kTxColumnCount = 21;
+constexpr const char* kDecisionColumns =
+    "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns";
+constexpr const char* kAlertColumns =
+    "a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status";
+constexpr int kAlertColumnCount = 7;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding and decoding
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// Shortest text that reads back to the same double (PostgreSQL parses it exactly).
+void append_double(std::string& out, double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+std::string int_text(int64_t v) {
+  std::string s;
+  append_int(s, v);
+  return s;
+}
+
+std::string_view status_text(AlertStatus s) {
+  switch (s) {
+    case AlertStatus::kOpen:
+      return "open";
+    case AlertStatus::kInvestigating:
+      return "investigating";
+    case AlertStatus::kClosed:
+      return "closed";
+  }
+  return "open";
+}
+
+std::optional<AlertStatus> parse_status(std::string_view s) {
+  if (s == "open") return AlertStatus::kOpen;
+  if (s == "investigating") return AlertStatus::kInvestigating;
+  if (s == "closed") return AlertStatus::kClosed;
+  return std::nullopt;
+}
+
+std::optional<Action> parse_action(std::string_view s) {
+  if (s == "ALLOW") return Action::kAllow;
+  if (s == "REVIEW") return Action::kReview;
+  if (s == "BLOCK") return Action::kBlock;
+  return std::nullopt;
+}
+
+Error corrupt(std::string field, std::string_view value) {
+  return make_error(std::move(field), "stored value '" + std::string(value) +
+                                          "' is not valid; the database was changed outside "
+                                          "fraudwatch or is corrupt: restore it from a backup");
+}
+
+Result<Transaction> read_transaction(const PGresult* r, int row, int c) {
+  Transaction tx;
+  tx.id = pg_text(r, row, c + 0);
+  tx.ts = pg_int64(r, row, c + 1);
+  tx.account_id = pg_text(r, row, c + 2);
+  tx.amount.minor = pg_int64(r, row, c + 3);
+  std::string currency = pg_text(r, row, c + 4);
+  auto cur = Currency::parse(currency);
+  if (!cur.ok()) return corrupt("transactions.currency", currency);
+  tx.amount.currency = *cur;
+  std::string type = pg_text(r, row, c + 5);
+  auto t = parse_tx_type(type);
+  if (!t) return corrupt("transactions.type", type);
+  tx.type = *t;
+  std::string channel = pg_text(r, row, c + 6);
+  auto ch = parse_channel(channel);
+  if (!ch) return corrupt("transactions.channel", channel);
+  tx.channel = *ch;
+  tx.merchant_id = pg_text(r, row, c + 7);
+  tx.mcc = static_cast<uint16_t>(pg_int64(r, row, c + 8));
+  tx.terminal_id = pg_text(r, row, c + 9);
+  if (!pg_null(r, row, c + 10)) {
+    std::string country = pg_text(r, row, c + 10);
+    auto co = Country::parse(country);
+    if (!co) return corrupt("transactions.country", country);
+    tx.country = *co;
+  }
+  tx.has_location = !pg_null(r, row, c + 11);
+  if (tx.has_location) {
+    tx.lat = pg_double(r, row, c + 11);
+    tx.lon = pg_double(r, row, c + 12);
+  }
+  if (!pg_null(r, row, c + 13)) {
+    tx.utc_offset_minutes = static_cast<int16_t>(pg_int64(r, row, c + 13));
+  }
+  tx.device_id = pg_text(r, row, c + 14);
+  tx.ip = pg_text(r, row, c + 15);
+  tx.counterparty = pg_text(r, row, c + 16);
+  tx.card_present = PQgetvalue(r, row, c + 17)[0] == 't';
+  tx.card_token = pg_text(r, row, c + 18);
+  tx.label = pg_null(r, row, c + 19) ? Label::kUnknown
+                                     : static_cast<Label>(pg_int64(r, row, c + 19));
+  tx.fraud_pattern = pg_text(r, row, c + 20);
+  tx.finalize_keys();
+  return tx;
+}
+
+Result<Decision> read_decision(const PGresult* r, int row, int c, const std::string& tx_id) {
+  Decision d;
+  d.transaction_id = tx_id;
+  if (pg_null(r, row, c)) return d;
+  d.decided_at = pg_int64(r, row, c + 0);
+  d.score = pg_double(r, row, c + 1);
+  std::string action = pg_text(r, row, c + 2);
+  auto a = parse_action(action);
+  if (!a) return corrupt("decisions.action", action);
+  d.action = *a;
+  auto reasons = parse_reasons_json(pg_text(r, row, c + 3));
+  if (!reasons.ok()) return reasons.error();
+  d.reasons = std::move(reasons).value();
+  d.rule_set_version = pg_text(r, row, c + 4);
+  d.latency_ns = pg_int64(r, row, c + 5);
+  return d;
+}
+
+Result<Alert> read_alert(const PGresult* r, int row, int c) {
+  Alert a;
+  a.transaction_id = pg_text(r, row, c + 0);
+  a.account_id = pg_text(r, row, c + 1);
+  a.created_at = pg_int64(r, row, c + 2);
+  std::string action = pg_text(r, row, c + 3);
+  auto act = parse_action(action);
+  if (!act) return corrupt("alerts.action", action);
+  a.action = *act;
+  a.score = pg_double(r, row, c + 4);
+  a.summary = pg_text(r, row, c + 5);
+  std::string status = pg_text(r, row, c + 6);
+  auto st = parse_status(status);
+  if (!st) return corrupt("alerts.status", status);
+  a.status = *st;
+  return a;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// ---------------------------------------------------------------------------------------------
+// Schema version and migrations
+
+Result<int> current_version(PgConnection& c) {
+  auto exists = c.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists.ok()) return exists.error();
+  if (PQgetvalue(exists->get(), 0, 0)[0] != 't') return 0;
+  auto v = c.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!v.ok()) return v.error();
+  return static_cast<int>(pg_int64(v->get(), 0, 0));
+}
+
+Error newer_schema(const PgConnection& c, int version) {
+  return make_error("database", "database (" + c.describe() + ") has schema version " +
+                                    std::to_string(version) + " but this fraudwatch knows up to " +
+                                    std::to_string(kMigrations.back().version) +
+                                    "; upgrade fraudwatch");
+}
+
+Result<MigrationOutcome> migrate(PgConnection& c, const Clock& clock) {
+  auto lock = c.exec("SELECT pg_advisory_lock(" + int_text(kMigrationLockKey) + ")");
+  if (!lock.ok()) return lock.error();
+  auto run = [&]() -> Result<MigrationOutcome> {
+    auto created = c.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+        "applied_at bigint NOT NULL)");
+    if (!created.ok()) return created.error();
+    auto v = current_version(c);
+    if (!v.ok()) return v.error();
+    MigrationOutcome out{*v, *v};
+    if (*v > kMigrations.back().version) return newer_schema(c, *v);
+    for (const Migration& m : kMigrations) {
+      if (m.version <= out.to) continue;
+      std::string sql = std::string("BEGIN;\n") + m.sql +
+                        ";\nINSERT INTO schema_migrations (version, applied_at) VALUES (" +
+                        std::to_string(m.version) + ", " + int_text(clock.now()) + ");\nCOMMIT;";
+      auto applied = c.exec(sql);
+      if (!applied.ok()) {
+        (void)c.exec("ROLLBACK");
+        Error e = applied.error();
+        e.reason = "migration " + std::to_string(m.version) + " failed: " + e.reason;
+        return e;
+      }
+      out.to = m.version;
+    }
+    return out;
+  };
+  auto out = run();
+  (void)c.exec("SELECT pg_advisory_unlock(" + int_text(kMigrationLockKey) + ")");
+  return out;
+}
+
+std::string create_partition_sql(int64_t day) {
+  return "CREATE TABLE IF NOT EXISTS " + transactions_partition_name(day) +
+         " PARTITION OF transactions FOR VALUES FROM (" + int_text(day * kMicrosPerDay) +
+         ") TO (" + int_text((day + 1) * kMicrosPerDay) + ")";
+}
+
+void quiet_notices(PgConnection& c) {
+  // CREATE ... IF NOT EXISTS emits notices; libpq would print them on stderr.
+  PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
+}
+
+Result<PgConnection> connect(const std::string& url, const std::string& name) {
+  auto c = PgConnection::open(url, name);
+  if (c.ok()) quiet_notices(*c);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small pool of read connections, opened on first use, separate from the writer.
+
+class ReadPool {
+ public:
+  ReadPool(std::string url, size_t size) : url_(std::move(url)), size_(std::max<size_t>(1, size)) {}
+
+  // Runs f(PgConnection&) on a pooled connection. A connection found broken afterwards is
+  // dropped, so the next call connects afresh (after an outage reads recover on their own).
+  template <typename F>
+  auto with(F&& f) -> decltype(f(std::declval<PgConnection&>())) {
+    std::unique_ptr<PgConnection> c;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });
+      if (!idle_.empty()) {
+        c = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    if (!c) {
+      auto opened = connect(url_, "fraudwatch-reader");
+      if (!opened.ok()) {
+        release(nullptr);
+        return opened.error();
+      }
+      c = std::make_unique<PgConnection>(std::move(opened).value());
+    }
+    auto out = f(*c);
+    release(c->connected() ? std::move(c) : nullptr);
+    return out;
+  }
+
+ private:
+  void release(std::unique_ptr<PgConnection> c) {
+    {
+      std::lock_guard lock(mu_);
+      if (c) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  const std::string url_;
+  const size_t size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_
+  size_t open_ = 0;                                  // guarded by mu_: idle + in use
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const PostgresOptions& options, int version)
+      : url_(options.url),
+        clock_(options.clock != nullptr ? options.clock : &SystemClock::instance()),
+        version_(version),
+        readers_(options.url, options.read_connections) {}
+
+  Status write(const WriteBatch& batch) override;
+  Result<std::optional<int64_t>> checkpoint(const std::string& source) override;
+  Result<StoreCounts> counts() override;
+  Result<std::vector<AlertRow>> recent_alerts(size_t limit) override;
+  Result<std::vector<DecisionRow>> recent_decisions(size_t limit) override;
+  Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
+  Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
+  int schema_version() override { return version_; }
+
+  // Connects the writer (if it is not) and sets up its session.
+  Status ensure_writer();
+
+ private:
+  Status validate(const WriteBatch& batch);
+  Status ensure_partitions(const WriteBatch& batch);
+  Status write_rows(const WriteBatch& batch);
+
+  // Constant after construction.
+  const std::string url_;
+  const Clock* const clock_;
+  const int version_;
+
+  // Writer state: used only inside write() by one thread at a time.
+  PgConnection writer_;
+  std::set<int64_t> known_days_;  // partitions known to exist
+  std::unordered_set<std::string_view> seen_;
+  std::vector<const Scored*> unique_;
+  std::string buf_;
+  std::string reasons_buf_;
+
+  ReadPool readers_;  // thread-safe
+};
+
+Status PostgresStore::ensure_writer() {
+  if (writer_.connected()) return Status::Ok();
+  auto c = connect(url_, "fraudwatch-writer");
+  if (!c.ok()) return c.error();
+  writer_ = std::move(c).value();
+  if (auto r = writer_.exec(kStageSql); !r.ok()) return r.error();
+  if (auto st = writer_.prepare("fw_move", kMoveSql); !st.ok()) return st;
+  if (auto st = writer_.prepare("fw_dead_letter", kDeadLetterSql); !st.ok()) return st;
+  if (auto st = writer_.prepare("fw_checkpoint", kCheckpointSql); !st.ok()) return st;
+  if (auto st = writer_.prepare("fw_counters", kCountersSql); !st.ok()) return st;
+  return Status::Ok();
+}
+
+Status PostgresStore::validate(const WriteBatch& batch) {
+  for (const Scored& sc : batch.scored) {
+    if (sc.tx.id.empty()) {
+      return make_error("transaction.id", "is empty; every transaction needs an id to be stored");
+    }
+    if (!sc.decision.transaction_id.empty() && sc.decision.transaction_id != sc.tx.id) {
+      return make_error("decision.transaction_id",
+                        "'" + sc.decision.transaction_id + "' does not match its transaction '" +
+                            sc.tx.id + "'; pair each decision with its own transaction");
+    }
+  }
+  for (const LabelEvent& l : batch.labels) {
+    if (l.label == Label::kUnknown) {
+      return make_error("label.label", "is unknown for transaction '" + l.transaction_id +
+                                           "'; a label event must say fraud or legitimate");
+    }
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::ensure_partitions(const WriteBatch& batch) {
+  // Partition DDL takes a strong lock on the parent, so it runs in its own short transaction
+  // before the batch, and only for days not seen before (normally once a day).
+  for (const Scored& sc : batch.scored) {
+    int64_t day = floor_div(sc.tx.ts, kMicrosPerDay);
+    if (known_days_.count(day) != 0) continue;
+    auto r = writer_.exec(create_partition_sql(day));
+    if (!r.ok()) return r.error();
+    known_days_.insert(day);
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::write(const WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  if (auto st = validate(batch); !st.ok()) return st;
+  if (auto st = ensure_writer(); !st.ok()) return st;
+  if (auto st = ensure_partitions(batch); !st.ok()) return st;
+  if (auto r = writer_.exec("BEGIN"); !r.ok()) return r.error();
+  Status st = write_rows(batch);
+  if (st.ok()) {
+    // If the connection dies after COMMIT was sent, the batch may or may not be stored; the
+    // retry of the same batch is then skipped row by row, so nothing is stored twice.
+    auto r = writer_.exec("COMMIT");
+    if (!r.ok()) st = r.error();
+  }
+  if (!st.ok()) {
+    if (writer_.connected()) (void)writer_.exec("ROLLBACK");
+    // A partition dropped behind our back (retention) must be re-created on the retry.
+    known_days_.clear();
+  }
+  seen_.clear();
+  unique_.clear();
+  return st;
+}
+
+Status PostgresStore::write_rows(const WriteBatch& batch) {
+  // First occurrence of an id in the batch wins, as across batches.
+  unique_.reserve(batch.scored.size());
+  for (const Scored& sc : batch.scored) {
+    if (seen_.insert(sc.tx.id).second) unique_.push_back(&sc);
+  }
+  std::array<int64_t, kCounterNames.size()> delta{};
+
+  if (!unique_.empty()) {
+    buf_.clear();
+    for (const Scored* sc : unique_) {
+      const Transaction& tx = sc->tx;
+      const Decision& d = sc->decision;
+      copy_append_text(buf_, tx.id);
+      buf_ += '\t';
+      append_int(buf_, tx.ts);
+      buf_ += '\t';
+      copy_append_text(buf_, tx.account_id);
+      buf_ += '\t';
+      append_int(buf_, tx.amount.minor);
+      buf_ += '\t';
+      buf_ += tx.amount.currency.code();
+      buf_ += '\t';
+      buf_ += to_string(tx.type);
+      buf_ += '\t';
+      buf_ += to_string(tx.channel);
+      buf_ += '\t';
+      copy_append_text(buf_, tx.merchant_id);
+      buf_ += '\t';
+      append_int(buf_, tx.mcc);
+      buf_ += '\t';
+      copy_append_text(buf_, tx.terminal_id);
+      buf_ += '\t';
+      if (tx.country.known()) {
+        buf_ += tx.country.code();
+      } else {
+        buf_ += "\\N";
+      }
+      buf_ += '\t';
+      if (tx.has_location) {
+        append_double(buf_, tx.lat);
+        buf_ += '\t';
+        append_double(buf_, tx.lon);
+      } else {
+        buf_ += "\\N\t\\N";
+      }
+      buf_ += '\t';
+      if (tx.utc_offset_minutes) {
+        append_int(buf_, *tx.utc_offset_minutes);
+      } else {
+        buf_ += "\\N";
+      }
+      buf_ += '\t';
+      copy_append_text(buf_, tx.device_id);
+      buf_ += '\t';
+      copy_append_text(buf_, tx.ip);
+      buf_ += '\t';
+      copy_append_text(buf_, tx.counterparty);
+      buf_ += tx.card_present ? "\tt\t" : "\tf\t";
+      copy_append_text(buf_, tx.card_token);
+      buf_ += '\t';
+      if (tx.label != Label::kUnknown) {
+        append_int(buf_, static_cast<int>(tx.label));
+      } else {
+        buf_ += "\\N";
+      }
+      buf_ += '\t';
+      copy_append_text(buf_, tx.fraud_pattern);
+      buf_ += '\t';
+      append_int(buf_, d.decided_at);
+      buf_ += '\t';
+      append_double(buf_, d.score);
+      buf_ += '\t';
+      buf_ += to_string(d.action);
+      buf_ += '\t';
+      reasons_buf_.clear();
+      append_reasons_json(reasons_buf_, d.reasons);
+      copy_append_text(buf_, reasons_buf_);
+      buf_ += '\t';
+      copy_append_text(buf_, d.rule_set_version);
+      buf_ += '\t';
+      append_int(buf_, d.latency_ns);
+      buf_ += '\n';
+    }
+    auto n = writer_.copy_in("COPY fw_stage_tx FROM STDIN", buf_);
+    if (!n.ok()) return n.error();
+  }
+
+  if (!batch.alerts.empty()) {
+    buf_.clear();
+    int seq = 0;
+    for (const Alert& a : batch.alerts) {
+      append_int(buf_, seq++);
+      buf_ += '\t';
+      copy_append_text(buf_, a.transaction_id);
+      buf_ += '\t';
+      copy_append_text(buf_, a.account_id);
+      buf_ += '\t';
+      append_int(buf_, a.created_at);
+      buf_ += '\t';
+      buf_ += to_string(a.action);
+      buf_ += '\t';
+      append_double(buf_, a.score);
+      buf_ += '\t';
+      copy_append_text(buf_, a.summary);
+      buf_ += '\t';
+      buf_ += status_text(a.status);
+      buf_ += '\n';
+    }
+    auto n = writer_.copy_in("COPY fw_stage_alerts FROM STDIN", buf_);
+    if (!n.ok()) return n.error();
+  }
+
+  if (!batch.labels.empty()) {
+    buf_.clear();
+    int seq = 0;
+    for (const LabelEvent& l : batch.labels) {
+      append_int(buf_, seq++);
+      buf_ += '\t';
+      copy_append_text(buf_, l.transaction_id);
+      buf_ += '\t';
+      copy_append_text(buf_, l.source);
+      buf_ += '\t';
+      append_int(buf_, static_cast<int>(l.label));
+      buf_ += '\t';
+      append_int(buf_, l.labelled_at);
+      buf_ += '\t';
+      copy_append_text(buf_, l.account_id);
+      buf_ += '\t';
+      copy_append_text(buf_, l.merchant_id);
+      buf_ += '\t';
+      copy_append_text(buf_, l.terminal_id);
+      buf_ += '\t';
+      append_int(buf_, l.transaction_ts);
+      buf_ += '\n';
+    }
+    auto n = writer_.copy_in("COPY fw_stage_labels FROM STDIN", buf_);
+    if (!n.ok()) return n.error();
+  }
+
+  if (!unique_.empty() || !batch.alerts.empty() || !batch.labels.empty()) {
+    auto moved = writer_.exec_prepared("fw_move", {});
+    if (!moved.ok()) {
+      Error e = moved.error();
+      if (e.reason.find("alerts_transaction_id_fkey") != std::string::npos) {
+        e.field = "alert";
+        e.reason += "; an alert refers to a transaction that is neither in the batch nor stored";
+      }
+      return e;
+    }
+    const PGresult* r = moved->get();
+    for (size_t i = 0; i < 8; ++i) {
+      size_t counter = i == 7 ? kLabels : i;  // columns are in Counter order up to open_alerts
+      delta[counter] = pg_int64(r, 0, static_cast<int>(i));
+    }
+  }
+
+  for (const DeadLetter& dl : batch.dead_letters) {
+    std::string received = int_text(dl.received_at);
+    auto r = writer_.exec_prepared("fw_dead_letter", {{dl.source},
+                                                      {dl.raw, /*binary=*/true},
+                                                      {dl.field},
+                                                      {dl.reason},
+                                                      {received}});
+    if (!r.ok()) return r.error();
+    delta[kDeadLetters] += std::strtoll(PQcmdTuples(r->get()), nullptr, 10);
+  }
+
+  const Timestamp now = batch.checkpoints.empty() ? 0 : clock_->now();
+  const std::string now_text = int_text(now);
+  for (const SourceCheckpoint& c : batch.checkpoints) {
+    std::string offset = int_text(c.offset);
+    auto r = writer_.exec_prepared("fw_checkpoint", {{c.source}, {offset}, {now_text}});
+    if (!r.ok()) return r.error();
+  }
+
+  if (std::any_of(delta.begin(), delta.end(), [](int64_t d) { return d != 0; })) {
+    std::array<std::string, kCounterNames.size()> text;
+    std::vector<PgParam> params;
+    for (size_t i = 0; i < delta.size(); ++i) {
+      text[i] = int_text(delta[i]);
+      params.push_back({text[i]});
+    }
+    auto r = writer_.exec_prepared("fw_counters", params);
+    if (!r.ok()) return r.error();
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: each read is one statement on a pooled connection, so it sees one snapshot.
+
+Result<std::optional<int64_t>> PostgresStore::checkpoint(const std::string& source) {
+  return readers_.with([&](PgConnection& c) -> Result<std::optional<int64_t>> {
+    auto r = c.exec_params("SELECT \"offset\" FROM checkpoints WHERE source = $1", {{source}});
+    if (!r.ok()) return r.error();
+    if (PQntuples(r->get()) == 0) return std::optional<int64_t>();
+    return std::optional<int64_t>(pg_int64(r->get(), 0, 0));
+  });
+}
+
+Result<StoreCounts> PostgresStore::counts() {
+  return readers_.with([&](PgConnection& c) -> Result<StoreCounts> {
+    auto r = c.exec("SELECT name, value FROM counters");
+    if (!r.ok()) return r.error();
+    StoreCounts out;
+    std::array<int64_t*, kCounterNames.size()> fields = {
+        &out.transactions, &out.decisions,   &out.allow,  &out.review,      &out.block,
+        &out.alerts,       &out.open_alerts, &out.labels, &out.dead_letters};
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      std::string name = pg_text(r->get(), row, 0);
+      for (size_t i = 0; i < kCounterNames.size(); ++i) {
+        if (name == kCounterNames[i]) *fields[i] = pg_int64(r->get(), row, 1);
+      }
+    }
+    return out;
+  });
+}
+
+Result<std::vector<AlertRow>> PostgresStore::recent_alerts(size_t limit) {
+  static const std::string sql =
+      std::string("SELECT ") + kAlertColumns + ", " + kTxColumns +
+      ", d.reasons FROM alerts a JOIN decisions d ON d.transaction_id = a.transaction_id "
+      "JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
+      "ORDER BY a.created_at DESC, a.seq DESC LIMIT $1";
+  std::string lim = int_text(static_cast<int64_t>(limit));
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<AlertRow>> {
+    auto r = c.exec_params(sql, {{lim}});
+    if (!r.ok()) return r.error();
+    std::vector<AlertRow> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      AlertRow a;
+      auto alert = read_alert(r->get(), row, 0);
+      if (!alert.ok()) return alert.error();
+      a.alert = std::move(alert).value();
+      auto tx = read_transaction(r->get(), row, kAlertColumnCount);
+      if (!tx.ok()) return tx.error();
+      a.tx = std::move(tx).value();
+      auto reasons = parse_reasons_json(pg_text(r->get(), row, kAlertColumnCount + kTxColumnCount));
+      if (!reasons.ok()) return reasons.error();
+      a.reasons = std::move(reasons).value();
+      out.push_back(std::move(a));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<DecisionRow>> PostgresStore::recent_decisions(size_t limit) {
+  static const std::string sql =
+      std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
+      " FROM decisions d JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
+      "ORDER BY d.decided_at DESC, d.transaction_id DESC LIMIT $1";
+  std::string lim = int_text(static_cast<int64_t>(limit));
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<DecisionRow>> {
+    auto r = c.exec_params(sql, {{lim}});
+    if (!r.ok()) return r.error();
+    std::vector<DecisionRow> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      auto tx = read_transaction(r->get(), row, 0);
+      if (!tx.ok()) return tx.error();
+      auto d = read_decision(r->get(), row, kTxColumnCount, tx->id);
+      if (!d.ok()) return d.error();
+      out.push_back(DecisionRow{std::move(tx).value(), std::move(d).value()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<DecisionRow>> PostgresStore::find_transaction(const std::string& id) {
+  static const std::string sql =
+      std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
+      " FROM decisions d JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
+      "WHERE d.transaction_id = $1";
+  return readers_.with([&](PgConnection& c) -> Result<std::optional<DecisionRow>> {
+    auto r = c.exec_params(sql, {{id}});
+    if (!r.ok()) return r.error();
+    if (PQntuples(r->get()) == 0) return std::optional<DecisionRow>();
+    auto tx = read_transaction(r->get(), 0, 0);
+    if (!tx.ok()) return tx.error();
+    auto d = read_decision(r->get(), 0, kTxColumnCount, tx->id);
+    if (!d.ok()) return d.error();
+    return std::optional<DecisionRow>(DecisionRow{std::move(tx).value(), std::move(d).value()});
+  });
+}
+
+Result<std::vector<DeadLetter>> PostgresStore::recent_dead_letters(size_t limit) {
+  std::string lim = int_text(static_cast<int64_t>(limit));
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<DeadLetter>> {
+    // Binary results: raw comes back byte for byte, received_at as 8 big-endian bytes.
+    auto r = c.exec_params(
+        "SELECT source, raw, field, reason, received_at FROM dead_letters "
+        "ORDER BY id DESC LIMIT $1",
+        {{lim}}, /*binary_result=*/true);
+    if (!r.ok()) return r.error();
+    std::vector<DeadLetter> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      DeadLetter dl;
+      dl.source = pg_text(r->get(), row, 0);
+      dl.raw = pg_text(r->get(), row, 1);
+      dl.field = pg_text(r->get(), row, 2);
+      dl.reason = pg_text(r->get(), row, 3);
+      uint64_t be = 0;
+      if (PQgetlength(r->get(), row, 4) == 8) std::memcpy(&be, PQgetvalue(r->get(), row, 4), 8);
+      dl.received_at = static_cast<int64_t>(be64toh(be));
+      out.push_back(std::move(dl));
+    }
+    return out;
+  });
+}
+
+}  // namespace
+
+std::string transactions_partition_name(int64_t day) {
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(day, y, m, d);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "transactions_%04lld%02u%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+int postgres_latest_schema_version() { return kMigrations.back().version; }
+
+Result<MigrationOutcome> migrate_postgres(const std::string& url, const Clock& clock) {
+  auto c = connect(url, "fraudwatch-migrate");
+  if (!c.ok()) return c.error();
+  return migrate(*c, clock);
+}
+
+Result<MaintenanceOutcome> maintain_postgres(const std::string& url, Timestamp now,
+                                             int days_ahead, int retention_days) {
+  auto conn = connect(url, "fraudwatch-maintain");
+  if (!conn.ok()) return conn.error();
+  PgConnection& c = *conn;
+  auto v = current_version(c);
+  if (!v.ok()) return v.error();
+  if (*v < kMigrations.back().version) {
+    return make_error("database", "database (" + c.describe() + ") has schema version " +
+                                      std::to_string(*v) + ", older than this build's " +
+                                      std::to_string(kMigrations.back().version) +
+                                      "; run fraudwatch db migrate first");
+  }
+  MaintenanceOutcome out;
+  const int64_t today = floor_div(now, kMicrosPerDay);
+  auto existing = c.exec(
+      "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+      "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'transactions' "
+      "AND pg_table_is_visible(p.oid) ORDER BY 1");
+  if (!existing.ok()) return existing.error();
+  std::set<std::string> names;
+  for (int row = 0; row < PQntuples(existing->get()); ++row) {
+    names.insert(pg_text(existing->get(), row, 0));
+  }
+  for (int64_t day = today; day <= today + std::max(0, days_ahead); ++day) {
+    std::string name = transactions_partition_name(day);
+    if (names.count(name) != 0) continue;
+    auto r = c.exec(create_partition_sql(day));
+    if (!r.ok()) return r.error();
+    out.created.push_back(name);
+  }
+  if (retention_days <= 0) return out;
+  const int64_t first_kept = today - retention_days;
+  const std::string cutoff_name = transactions_partition_name(first_kept);
+  for (const std::string& name : names) {
+    // Names sort like their days (fixed-width YYYYMMDD after the same prefix).
+    if (name.size() != cutoff_name.size() || name >= cutoff_name) continue;
+    auto r = c.exec("DROP TABLE IF EXISTS " + name);
+    if (!r.ok()) return r.error();
+    out.dropped.push_back(name);
+  }
+  std::string cutoff = int_text(first_kept * kMicrosPerDay);
+  auto del = c.exec_params("DELETE FROM decisions WHERE decided_at < $1", {{cutoff}});
+  if (!del.ok()) return del.error();
+  out.decisions_deleted = std::strtoll(PQcmdTuples(del->get()), nullptr, 10);
+  if (!out.dropped.empty() || out.decisions_deleted > 0) {
+    auto recount = c.exec(R"sql(
+BEGIN;
+UPDATE counters c SET value = n.value FROM (
+  SELECT 'transactions' AS name, (SELECT count(*) FROM transactions) AS value
+  UNION ALL SELECT 'decisions', count(*) FROM decisions
+  UNION ALL SELECT 'allow', count(*) FROM decisions WHERE action = 'ALLOW'
+  UNION ALL SELECT 'review', count(*) FROM decisions WHERE action = 'REVIEW'
+  UNION ALL SELECT 'block', count(*) FROM decisions WHERE action = 'BLOCK'
+  UNION ALL SELECT 'alerts', count(*) FROM alerts
+  UNION ALL SELECT 'open_alerts', count(*) FROM alerts WHERE status = 'open') n
+WHERE c.name = n.name;
+COMMIT;)sql");
+    if (!recount.ok()) {
+      (void)c.exec("ROLLBACK");
+      return recount.error();
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& options) {
+  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::instance();
+  auto c = connect(options.url, "fraudwatch-migrate");
+  if (!c.ok()) return c.error();
+  int version = 0;
+  if (options.migrate) {
+    auto m = migrate(*c, clock);
+    if (!m.ok()) return m.error();
+    version = m->to;
+  } else {
+    auto v = current_version(*c);
+    if (!v.ok()) return v.error();
+    version = *v;
+    if (version > kMigrations.back().version) return newer_schema(*c, version);
+    if (version < kMigrations.back().version) {
+      return make_error("database", "database (" + c->describe() + ") has schema version " +
+                                        std::to_string(version) + ", older than this build's " +
+                                        std::to_string(kMigrations.back().version) +
+                                        "; run fraudwatch db migrate (or set "
+                                        "storage.migrate: true)");
+    }
+  }
+  auto maintained =
+      maintain_postgres(options.url, clock.now(), options.partition_days_ahead, /*retention=*/0);
+  if (!maintained.ok()) return maintained.error();
+  auto store = std::make_unique<PostgresStore>(options, version);
+  if (Status st = store->ensure_writer(); !st.ok()) return st.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace fw
