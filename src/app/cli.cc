@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/ml_commands.h"
 #include "core/log.h"
 
 namespace fw {
@@ -215,6 +216,7 @@ int run_cli(int argc, char** argv) {
   sim_cmd->add_option("--to", sim.to, "history mode: day after the last (YYYY-MM-DD)");
   sim_cmd->add_option("--out-dir", sim.out_dir, "history mode: folder for one file per day");
 
+  std::shared_ptr<MlCommands> ml = add_ml_commands(app);  // train, evaluate
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -231,6 +233,7 @@ int run_cli(int argc, char** argv) {
   // Until the config is read, log plainly to stderr: errors about the config itself.
   spdlog::set_default_logger(spdlog::stderr_color_st("startup"));
   spdlog::set_pattern("%^%l%$: %v");
+  if (auto code = run_ml_commands(*ml)) return *code;
   if (demo_cmd->parsed()) {
     if (!with_config(demo_flags, demo.config)) return 2;
     return run_demo(demo);

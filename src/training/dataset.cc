@@ -1,0 +1,138 @@
+#include "training/dataset.h"
+
+#include <queue>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "features/feature_engine.h"
+#include "model/mapping.h"
+#include "sources/file_reader.h"
+#include "sources/label_schedule.h"
+
+namespace fw {
+
+uint64_t Dataset::positives() const {
+  uint64_t n = 0;
+  for (float v : y) n += v > 0.5F ? 1 : 0;
+  return n;
+}
+
+Result<Dataset> build_dataset(const DatasetOptions& options) {
+  std::optional<ColumnMapping> mapping;
+  if (!options.mapping.empty()) {
+    auto m = ColumnMapping::from_yaml_file(options.mapping);
+    if (!m.ok()) return m.error();
+    mapping = std::move(*m);
+  }
+  auto reader = FileReader::open(options.input, mapping ? &*mapping : nullptr, nullptr);
+  if (!reader.ok()) return reader.error();
+
+  // One FeatureEngine with shard_count 1: the code each shard runs, over all accounts.
+  FeatureConfig fc;
+  fc.initial_accounts = 1 << 16;
+  FeatureEngine features(fc);
+
+  Dataset d;
+  d.label_files = (*reader)->label_files();
+  if (!options.labels.empty()) d.label_files = {options.labels};
+  std::vector<LabelSchedule> schedules;
+  for (const std::string& path : d.label_files) {
+    auto s = LabelSchedule::load(path);
+    if (!s.ok()) return s.error();
+    d.labels_rejected += s->rejected().size();
+    schedules.push_back(std::move(*s));
+  }
+  const bool from_files = !schedules.empty();
+
+  // Fraud labels waiting for their delay, earliest due first.
+  struct Pending {
+    Timestamp due;
+    uint64_t seq;  // ties in arrival order
+    LabelEvent label;
+    bool operator>(const Pending& o) const { return due != o.due ? due > o.due : seq > o.seq; }
+  };
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending;
+  uint64_t seq = 0;
+  std::vector<LabelEvent> arrived;
+  std::unordered_map<std::string, uint16_t> pattern_index{{"", 0}};
+  std::vector<Transaction> batch;
+  std::vector<DeadLetter> dead;
+  FeatureVector fv;
+  Timestamp last_ts = INT64_MIN;
+  uint64_t next_progress = options.progress_every;
+  bool done = false;
+  while (!done) {
+    batch.clear();
+    dead.clear();
+    const bool more = (*reader)->next_batch(batch, dead, 4096);
+    d.rejected += dead.size();
+    for (Transaction& tx : batch) {
+      if (options.window_to != 0 && tx.ts >= options.window_to) {
+        done = true;
+        break;
+      }
+      if (tx.ts < last_ts) ++d.out_of_order;
+      last_ts = std::max(last_ts, tx.ts);
+      for (LabelSchedule& sched : schedules) {
+        arrived.clear();
+        sched.take_due(tx.ts, arrived);
+        for (LabelEvent& ev : arrived) {
+          if (ev.label != Label::kFraud) continue;
+          const Timestamp due = std::max(ev.labelled_at, ev.transaction_ts + options.label_delay_us);
+          pending.push({due, seq++, std::move(ev)});
+        }
+      }
+      while (!pending.empty() && pending.top().due <= tx.ts) {
+        features.apply_label(pending.top().label);
+        ++d.labels_applied;
+        pending.pop();
+      }
+      if (tx.account_key == 0) tx.finalize_keys();
+      features.process(tx, fv);
+      ++d.transactions_read;
+      if (tx.label == Label::kUnknown) {
+        for (const LabelSchedule& sched : schedules) {
+          if (auto l = sched.final_label(tx.id)) tx.label = *l;
+        }
+      }
+      if (!from_files && tx.label == Label::kFraud) {
+        LabelEvent ev;
+        ev.transaction_id = tx.id;
+        ev.account_id = tx.account_id;
+        ev.merchant_id = tx.merchant_id;
+        ev.terminal_id = tx.terminal_id;
+        ev.transaction_ts = tx.ts;
+        ev.labelled_at = tx.ts + options.label_delay_us;
+        ev.label = Label::kFraud;
+        ev.source = "replay";
+        pending.push({ev.labelled_at, seq++, std::move(ev)});
+      }
+      if (tx.ts < options.window_from) {
+        ++d.warmup;
+        continue;
+      }
+      if (tx.label == Label::kUnknown) {
+        ++d.unlabelled;
+        continue;
+      }
+      for (double v : fv.values) d.x.push_back(static_cast<float>(v));
+      d.y.push_back(tx.label == Label::kFraud ? 1.0F : 0.0F);
+      d.ts.push_back(tx.ts);
+      d.account.push_back(tx.account_key);
+      auto [it, inserted] =
+          pattern_index.try_emplace(tx.fraud_pattern, static_cast<uint16_t>(d.pattern_names.size()));
+      if (inserted) d.pattern_names.push_back(tx.fraud_pattern);
+      d.pattern.push_back(it->second);
+    }
+    if (options.progress && d.transactions_read >= next_progress) {
+      options.progress(d.transactions_read, d.rows());
+      next_progress = d.transactions_read + options.progress_every;
+    }
+    if (!more) break;
+  }
+  if (options.progress) options.progress(d.transactions_read, d.rows());
+  return d;
+}
+
+}  // namespace fw

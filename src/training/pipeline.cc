@@ -1,0 +1,159 @@
+#include "training/pipeline.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "training/model_dir.h"
+
+namespace fw {
+namespace {
+
+void say(const std::function<void(const std::string&)>& log, const std::string& line) {
+  if (log) log(line);
+}
+
+Result<Dataset> replay(const DatasetOptions& base, const std::function<void(const std::string&)>& log) {
+  DatasetOptions o = base;
+  o.progress = [&](uint64_t read, uint64_t rows) {
+    say(log, fmt::format("replay: {} transactions read, {} rows", read, rows));
+  };
+  return build_dataset(o);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+Status write_report(const std::string& dir, const EvaluationReport& report) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(dir, fmt::format("cannot create: {}", ec.message()));
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"evaluation.json", report_to_json(report).dump(2) + "\n"},
+      {"roc.svg", curve_svg(report.roc, fmt::format("ROC (AUC {:.4f})", report.roc_auc),
+                            "false positive rate", "true positive rate")},
+      {"pr.svg", curve_svg(report.pr, fmt::format("Precision-recall (AP {:.4f})",
+                                                  report.average_precision),
+                           "recall", "precision")},
+  };
+  for (const auto& [name, text] : files) {
+    const std::string path = (fs::path(dir) / name).string();
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return make_error(path, "cannot write");
+  }
+  return Status::Ok();
+}
+
+Result<TrainJobResult> run_train_job(const TrainJob& job) {
+  const auto started = std::chrono::steady_clock::now();
+  auto data = replay(job.data, job.log);
+  if (!data.ok()) return data.error();
+  const Dataset& d = *data;
+  say(job.log, fmt::format("dataset: {} rows ({} fraud) from {} transactions ({} warm-up, {} "
+                           "unlabelled, {} rejected) in {:.1f} s",
+                           d.rows(), d.positives(), d.transactions_read, d.warmup, d.unlabelled,
+                           d.rejected, seconds_since(started)));
+  const auto train_started = std::chrono::steady_clock::now();
+  TrainOptions to = job.train;
+  to.progress = job.log;
+  auto trained = train_model(d, to);
+  if (!trained.ok()) return trained.error();
+  TrainJobResult r;
+  r.train = std::move(*trained);
+  r.rows = d.rows();
+  const double train_secs = seconds_since(train_started);
+  say(job.log, fmt::format("trained in {:.1f} s: {} trees, depth {}, validation PR AUC {:.4f}",
+                           train_secs, r.train.best.best_rounds, r.train.best.params.max_depth,
+                           r.train.best.validation_aucpr));
+
+  // Score the validation rows with the serving evaluator itself: what is reported is what serves.
+  auto model = TreeModel::from_xgboost_json(r.train.model_json);
+  if (!model.ok()) {
+    return make_error("training", "the trained model does not load: " + model.error().message());
+  }
+  const size_t vb = r.train.train_rows, ve = d.rows();
+  std::vector<float> scores = score_rows(*model, d, vb, ve);
+  const std::span<const float> vlabels(d.y.data() + vb, ve - vb);
+  const double threshold = choose_threshold(score_curve(scores, vlabels), job.threshold);
+  r.validation = evaluate_scores(d, vb, ve, scores, threshold, job.k);
+
+  const TreeParams& p = r.train.best.params;
+  nlohmann::json trials = nlohmann::json::array();
+  for (const Trial& t : r.train.trials) {
+    trials.push_back({{"max_depth", t.params.max_depth}, {"eta", t.params.eta},
+                      {"subsample", t.params.subsample},
+                      {"colsample_bytree", t.params.colsample_bytree},
+                      {"min_child_weight", t.params.min_child_weight}, {"trees", t.best_rounds},
+                      {"validation_aucpr", t.validation_aucpr}});
+  }
+  nlohmann::json names = nlohmann::json::array();
+  for (size_t f = 0; f < kFeatureCount; ++f) names.push_back(feature_name(static_cast<FeatureId>(f)));
+  nlohmann::json metrics = report_to_json(r.validation);
+  metrics.erase("roc_curve");
+  metrics.erase("pr_curve");
+  nlohmann::json meta = {
+      {"format_version", 1},
+      {"created_by", "fraudwatch train"},
+      {"objective", "binary:logistic"},
+      {"feature_names", names},
+      {"feature_schema_hash", schema_hash_hex()},
+      {"threshold", threshold},
+      {"threshold_policy", job.threshold.describe()},
+      {"params",
+       {{"tree_method", "hist"}, {"max_depth", p.max_depth}, {"eta", p.eta},
+        {"subsample", p.subsample}, {"colsample_bytree", p.colsample_bytree},
+        {"min_child_weight", p.min_child_weight}, {"trees", r.train.best.best_rounds},
+        {"scale_pos_weight", r.train.scale_pos_weight}, {"seed", job.train.seed},
+        {"early_stopping_rounds", job.train.early_stopping_rounds},
+        {"max_rounds", job.train.max_rounds}}},
+      {"search", trials},
+      {"data",
+       {{"input", job.data.input},
+        {"label_delay_days",
+         static_cast<double>(job.data.label_delay_us) / static_cast<double>(kMicrosPerDay)},
+        {"rows", d.rows()},
+        {"frauds", d.positives()},
+        {"transactions_replayed", d.transactions_read},
+        {"warmup_transactions", d.warmup},
+        {"train",
+         {{"rows", r.train.train_rows}, {"frauds", r.train.train_positives},
+          {"from", d.rows() ? format_rfc3339(d.ts[0]) : ""},
+          {"to", r.train.train_rows ? format_rfc3339(d.ts[r.train.train_rows - 1]) : ""}}},
+        {"validation",
+         {{"rows", r.train.validation_rows}, {"frauds", r.train.validation_positives},
+          {"from", format_rfc3339(d.ts[vb])}, {"to", format_rfc3339(d.ts[ve - 1])}}}}},
+      {"validation_metrics", metrics},
+      {"reference",
+       {{"features", feature_histograms(d, 0, r.train.train_rows)},
+        {"scores", score_histogram(scores)}}},
+      {"training_seconds", train_secs},
+  };
+  if (Status s = write_model_dir(job.out_dir, r.train.model_json, meta); !s.ok()) return s.error();
+  if (Status s = write_report(job.out_dir, r.validation); !s.ok()) return s.error();
+  return r;
+}
+
+Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job) {
+  auto model = load_model(job.model);
+  if (!model.ok()) return model.error();
+  auto data = replay(job.data, job.log);
+  if (!data.ok()) return data.error();
+  if (data->rows() == 0) return make_error("input", "no labelled transactions in the window");
+  std::vector<float> scores = score_rows(model->model, *data, 0, data->rows());
+  const double threshold = job.threshold >= 0 ? job.threshold : model->threshold;
+  EvaluationReport r = evaluate_scores(*data, 0, data->rows(), scores, threshold, job.k);
+  if (!job.out_dir.empty()) {
+    if (Status s = write_report(job.out_dir, r); !s.ok()) return s.error();
+  }
+  return r;
+}
+
+}  // namespace fw

@@ -1,0 +1,50 @@
+// The two offline jobs behind `fraudwatch train` and `fraudwatch evaluate`, as library calls so
+// tests run them without the CLI: replay the history into a dataset, train (or load) a model,
+// choose the threshold, evaluate, and write the model folder and report. Blocking calls on the
+// calling thread; progress goes to the `log` callback (one line per call).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/result.h"
+#include "training/dataset.h"
+#include "training/evaluation.h"
+#include "training/metrics.h"
+#include "training/trainer.h"
+
+namespace fw {
+
+struct TrainJob {
+  DatasetOptions data;
+  TrainOptions train;
+  ThresholdPolicy threshold;
+  size_t k = 100;  // alerts per day for account precision@k
+  std::string out_dir;
+  std::function<void(const std::string&)> log;
+};
+
+struct TrainJobResult {
+  TrainResult train;
+  EvaluationReport validation;  // on the validation rows, at the chosen threshold
+  uint64_t rows = 0;
+};
+
+// Writes out_dir/{model.json, metadata.json, evaluation.json, roc.svg, pr.svg}.
+Result<TrainJobResult> run_train_job(const TrainJob& job);
+
+struct EvaluateJob {
+  std::string model;  // a model folder or XGBoost JSON file
+  DatasetOptions data;
+  double threshold = -1;  // < 0: the model's own
+  size_t k = 100;
+  std::string out_dir;  // optional: evaluation.json, roc.svg, pr.svg
+  std::function<void(const std::string&)> log;
+};
+
+Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job);
+
+// Writes evaluation.json, roc.svg and pr.svg into dir.
+Status write_report(const std::string& dir, const EvaluationReport& report);
+
+}  // namespace fw
