@@ -79,8 +79,14 @@ class StoreWriter final : public DecisionSink {
   void run();
   void add(Item& item, WriteBatch& group, size_t& rows);
   void flush(WriteBatch& group, size_t& rows);
-  // Writes `group`, retrying transient failures; false when given up (see give_up_at).
-  bool write_with_retry(const WriteBatch& group);
+  struct Attempt {
+    enum Outcome { kStored, kRefused, kGaveUp } outcome;
+    Error error;  // for kRefused and kGaveUp
+  };
+  // Writes `part`, retrying transient failures until stored, refused for good, or given up.
+  Attempt write_with_retry(const WriteBatch& part);
+  DeadLetter refused_dead_letter(std::string raw, Timestamp at, const Error& e) const;
+  static void sanitize_dead_letter(DeadLetter& d);
   // Writes `group`, isolating permanently rejected transactions as dead letters; false when
   // given up.
   bool write_isolating(WriteBatch& group);
@@ -96,6 +102,7 @@ class StoreWriter final : public DecisionSink {
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
+  bool abandoned_any_ = false;                      // writer thread only
 
   mutable std::mutex give_up_mu_;
   std::condition_variable give_up_cv_;

@@ -363,6 +363,15 @@ bool is_unique_violation(const Error& e) {
   return e.reason.find("[SQLSTATE 23505]") != std::string::npos;
 }
 
+// Errors no retry can fix: data exceptions (class 22: invalid byte sequence, value too long,
+// out of range), integrity violations (class 23: check, foreign key) and an index entry too
+// large (54000). Everything else (connection, shutdown, deadlock, resources) may pass later.
+bool is_data_error(const Error& e) {
+  return e.reason.find("[SQLSTATE 22") != std::string::npos ||
+         e.reason.find("[SQLSTATE 23") != std::string::npos ||
+         e.reason.find("[SQLSTATE 54000]") != std::string::npos;
+}
+
 Error corrupt(std::string field, std::string_view value) {
   return make_error(std::move(field), "stored value '" + std::string(value) +
                                           "' is not valid; the database was changed outside "
@@ -681,7 +690,7 @@ Status PostgresStore::ensure_partitions(const WriteBatch& batch) {
 
 Status PostgresStore::write(const WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
-  if (auto st = validate(batch); !st.ok()) return st;
+  if (auto st = validate(batch); !st.ok()) return mark_permanent(st.error());
   if (auto st = ensure_writer(); !st.ok()) return st;
   if (auto st = ensure_partitions(batch); !st.ok()) return st;
   if (auto r = writer_.exec("BEGIN"); !r.ok()) return r.error();
@@ -696,6 +705,7 @@ Status PostgresStore::write(const WriteBatch& batch) {
     if (writer_.connected()) (void)writer_.exec("ROLLBACK");
     // A partition dropped behind our back (retention) must be re-created on the retry.
     known_days_.clear();
+    if (is_data_error(st.error())) st = mark_permanent(st.error());
   }
   seen_.clear();
   unique_.clear();
