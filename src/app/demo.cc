@@ -126,6 +126,17 @@ int run_demo(const DemoOptions& options) {
   install_shutdown_handlers();
   writer.start();
   engine.start();
+  // Stopping starts the give-up clock at once: with the database down, the main loop below may
+  // be blocked in engine.submit() (backpressure) and would never reach the drain otherwise.
+  const auto shutdown_timeout = std::chrono::duration_cast<Steady::duration>(
+      std::chrono::duration<double>(options.shutdown_timeout_s));
+  std::atomic<bool> finished{false};
+  std::thread shutdown_watch([&] {
+    while (!finished.load() && !shutdown_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!finished.load()) writer.give_up_at(Steady::now() + shutdown_timeout);
+  });
   spdlog::info("fraudwatch demo: {} shards, rules {}, store {}", engine.shard_count(),
                rules->version(), describe_store(cfg));
   std::string host = cfg.bind == "0.0.0.0" ? "localhost" : cfg.bind;
@@ -198,10 +209,11 @@ int run_demo(const DemoOptions& options) {
   spdlog::info("stopping: draining the engine and flushing the store (giving up after {} s "
                "if the database stays unavailable)",
                options.shutdown_timeout_s);
-  writer.give_up_at(Steady::now() + std::chrono::duration_cast<Steady::duration>(
-                                        std::chrono::duration<double>(options.shutdown_timeout_s)));
+  writer.give_up_at(Steady::now() + shutdown_timeout);
   engine.stop();
   writer.stop();
+  finished.store(true);
+  shutdown_watch.join();
   sample();
   server.stop();
   const StoreWriterStats ws = writer.stats();

@@ -92,7 +92,7 @@ bool StoreWriter::giving_up() const {
 void StoreWriter::give_up_at(std::chrono::steady_clock::time_point deadline) {
   {
     std::lock_guard lock(give_up_mu_);
-    give_up_at_ = deadline;
+    if (!give_up_at_ || deadline < *give_up_at_) give_up_at_ = deadline;  // the earliest wins
   }
   give_up_cv_.notify_all();
 }

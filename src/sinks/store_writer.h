@@ -67,7 +67,7 @@ class StoreWriter final : public DecisionSink {
   void add_dead_letters(std::vector<DeadLetter> dead_letters);
   // From this point on, a failing write is abandoned instead of retried (for a bounded
   // shutdown while the database is down). Call before stopping the engine, whose drain blocks
-  // on this writer's queue. Thread-safe.
+  // on this writer's queue. Of several calls the earliest deadline wins. Thread-safe.
   void give_up_at(std::chrono::steady_clock::time_point deadline);
   // Writes everything handed over so far, then stops the thread. Idempotent.
   void stop();
