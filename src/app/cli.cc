@@ -121,6 +121,11 @@ int run_cli(int argc, char** argv) {
   demo_cmd->add_option("--duration", demo.duration_s, "stop after this many seconds");
   demo_cmd->add_flag("--fresh", demo.fresh, "delete the database first instead of resuming");
   demo_cmd->add_flag("--quiet", demo.quiet, "no live status line");
+  demo_cmd
+      ->add_option("--shutdown-timeout", demo.shutdown_timeout_s,
+                   "seconds stopping waits for a failing database before giving up on the "
+                   "transactions not yet stored (they are re-read on restart); default 30")
+      ->check(CLI::Range(0.0, 86400.0));
 
   ReplayOptions replay;
   auto* replay_cmd =

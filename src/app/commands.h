@@ -17,6 +17,8 @@ struct DemoOptions {
   double duration_s = 0;  // stop after this many seconds; 0 = no limit
   bool fresh = false;     // delete the database first
   bool quiet = false;     // no live status line
+  // How long stopping may wait for a failing store before giving up on the unstored rest.
+  double shutdown_timeout_s = 30;
 };
 int run_demo(const DemoOptions& options);
 

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
+
+#include "model/json_codec.h"
 
 namespace fw {
 
@@ -65,39 +68,203 @@ void StoreWriter::flush(WriteBatch& group, size_t& rows) {
   }
   if (group.empty()) return;
 
-  // Retry until the store takes it: an accepted transaction is never dropped. Meanwhile the
-  // queue fills and consume() blocks, which pauses the engine (backpressure).
+  // Once anything was abandoned, nothing later may be written: its checkpoint would cover
+  // the abandoned transactions, which the source must re-read on restart.
+  bool abandon = abandoned_any_;
+  if (!abandon) {
+    for (DeadLetter& d : group.dead_letters) sanitize_dead_letter(d);
+    abandon = !write_isolating(group);
+  }
+  if (abandon) {
+    abandoned_any_ = true;
+    std::lock_guard lock(stats_mu_);
+    stats_.abandoned += group.scored.size();
+  }
+  group.clear();
+  rows = 0;
+}
+
+bool StoreWriter::giving_up() const {
+  std::lock_guard lock(give_up_mu_);
+  return give_up_at_ && std::chrono::steady_clock::now() >= *give_up_at_;
+}
+
+void StoreWriter::give_up_at(std::chrono::steady_clock::time_point deadline) {
+  {
+    std::lock_guard lock(give_up_mu_);
+    if (!give_up_at_ || deadline < *give_up_at_) give_up_at_ = deadline;  // the earliest wins
+  }
+  give_up_cv_.notify_all();
+}
+
+void StoreWriter::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(give_up_mu_);
+  auto until = std::chrono::steady_clock::now() + d;
+  give_up_cv_.wait_until(lock, until, [&] {
+    return give_up_at_ && std::chrono::steady_clock::now() >= *give_up_at_;
+  });
+  if (give_up_at_ && *give_up_at_ < until && std::chrono::steady_clock::now() < *give_up_at_) {
+    give_up_cv_.wait_until(lock, *give_up_at_);
+  }
+}
+
+// Written once per batch: a transient failure is retried with backoff until the store takes it
+// (meanwhile the queue fills and consume() blocks, which pauses the engine) or the give-up
+// deadline passes. Returns the permanent error, if any.
+StoreWriter::Attempt StoreWriter::write_with_retry(const WriteBatch& part) {
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
-    Status st = store_.write(group);
-    if (st.ok()) break;
+    Status st = store_.write(part);
+    if (st.ok()) return {Attempt::kStored, {}};
+    if (is_permanent(st.error())) return {Attempt::kRefused, st.error()};
     {
       std::lock_guard lock(stats_mu_);
       stats_.failed_writes++;
       stats_.healthy = false;
       stats_.last_error = st.error().message();
     }
+    if (giving_up()) {
+      spdlog::error("store write of {} transactions failed and the shutdown deadline has "
+                    "passed; giving up: {}",
+                    part.scored.size(), st.error().message());
+      return {Attempt::kGaveUp, st.error()};
+    }
     spdlog::error("store write of {} transactions failed, retrying in {} ms: {}",
-                  group.scored.size(), backoff.count(), st.error().message());
-    std::this_thread::sleep_for(backoff);
+                  part.scored.size(), backoff.count(), st.error().message());
+    pause(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
-  {
+}
+
+namespace {
+
+// Keeps only bytes every text column accepts: printable ASCII. Dead letter text (source,
+// field, reason) is for people; the raw input is kept byte for byte separately.
+void sanitize_text(std::string& s) {
+  for (char& c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) c = '?';
+  }
+}
+
+// Moves the first `n` transactions of `from` (with their alerts) into a new batch; labels,
+// dead letters and checkpoints stay in `from`, which is written last.
+WriteBatch take_front(WriteBatch& from, size_t n) {
+  WriteBatch front;
+  std::unordered_set<std::string> ids;
+  for (size_t i = 0; i < n; ++i) ids.insert(from.scored[i].tx.id);
+  front.scored.assign(std::make_move_iterator(from.scored.begin()),
+                      std::make_move_iterator(from.scored.begin() + static_cast<ptrdiff_t>(n)));
+  from.scored.erase(from.scored.begin(), from.scored.begin() + static_cast<ptrdiff_t>(n));
+  std::vector<Alert> rest;
+  for (Alert& a : from.alerts) {
+    if (ids.count(a.transaction_id) != 0) {
+      front.alerts.push_back(std::move(a));
+    } else {
+      rest.push_back(std::move(a));
+    }
+  }
+  from.alerts = std::move(rest);
+  return front;
+}
+
+}  // namespace
+
+void StoreWriter::sanitize_dead_letter(DeadLetter& d) {
+  sanitize_text(d.source);
+  sanitize_text(d.field);
+  sanitize_text(d.reason);
+}
+
+DeadLetter StoreWriter::refused_dead_letter(std::string raw, Timestamp at, const Error& e) const {
+  DeadLetter d;
+  d.source = options_.checkpoint_source.empty() ? "store" : "store:" + options_.checkpoint_source;
+  d.raw = std::move(raw);
+  d.field = e.field;
+  d.reason = "the store refused it: " + e.reason;
+  d.received_at = at;
+  sanitize_dead_letter(d);
+  return d;
+}
+
+// Writes `part`; when the store refuses it for good, halves it until each refused transaction
+// (or label) stands alone, and writes that one as a dead letter instead. The checkpoint, the
+// labels and the dead letters stay in the last half, so the checkpoint is committed only once
+// everything before it is stored. Returns false when given up.
+bool StoreWriter::write_isolating(WriteBatch& part) {
+  Attempt a = write_with_retry(part);
+  if (a.outcome == Attempt::kGaveUp) return false;
+  if (a.outcome == Attempt::kStored) {
     std::lock_guard lock(stats_mu_);
     if (!stats_.healthy) spdlog::info("store writes recovered");
     stats_.healthy = true;
-    stats_.stored += group.scored.size();
-    stats_.alerts += group.alerts.size();
-    stats_.labels += group.labels.size();
-    stats_.dead_letters += group.dead_letters.size();
+    stats_.stored += part.scored.size();
+    stats_.alerts += part.alerts.size();
+    stats_.labels += part.labels.size();
+    stats_.dead_letters += part.dead_letters.size();
     stats_.writes++;
-    if (!group.checkpoints.empty()) stats_.checkpoint = group.checkpoints.back().offset;
+    if (!part.checkpoints.empty()) stats_.checkpoint = part.checkpoints.back().offset;
+    spdlog::debug("stored {} transactions, {} alerts; checkpoint {}", part.scored.size(),
+                  part.alerts.size(),
+                  part.checkpoints.empty() ? -1 : part.checkpoints.back().offset);
+    return true;
   }
-  spdlog::debug("stored {} transactions, {} alerts; checkpoint {}", group.scored.size(),
-                group.alerts.size(),
-                group.checkpoints.empty() ? -1 : group.checkpoints.back().offset);
-  group.clear();
-  rows = 0;
+  const Error& e = a.error;
+  if (part.scored.size() > 1 || (part.scored.size() == 1 && !part.labels.empty())) {
+    WriteBatch front = take_front(part, std::max<size_t>(1, part.scored.size() / 2));
+    return write_isolating(front) && write_isolating(part);
+  }
+  if (part.scored.size() == 1) {
+    Scored& s = part.scored.front();
+    spdlog::error("transaction '{}' refused by the store, kept as a dead letter: {}",
+                  s.tx.id, e.message());
+    part.dead_letters.push_back(refused_dead_letter(to_json(s.tx), s.decision.decided_at, e));
+    part.scored.clear();
+    part.alerts.clear();
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.rejected++;
+    }
+    return write_isolating(part);
+  }
+  if (part.labels.size() > 1) {
+    WriteBatch front;
+    const size_t n = part.labels.size() / 2;
+    front.labels.assign(std::make_move_iterator(part.labels.begin()),
+                        std::make_move_iterator(part.labels.begin() + static_cast<ptrdiff_t>(n)));
+    part.labels.erase(part.labels.begin(), part.labels.begin() + static_cast<ptrdiff_t>(n));
+    return write_isolating(front) && write_isolating(part);
+  }
+  if (part.labels.size() == 1) {
+    LabelEvent& l = part.labels.front();
+    spdlog::error("label for transaction '{}' refused by the store, kept as a dead letter: {}",
+                  l.transaction_id, e.message());
+    part.dead_letters.push_back(refused_dead_letter(to_json(l), l.labelled_at, e));
+    part.labels.clear();
+    return write_isolating(part);
+  }
+  // Only dead letters and the checkpoint are left, and their text is sanitized: a refusal here
+  // is not the data's fault, so keep retrying like a transient failure (never drop them).
+  spdlog::error("store refused dead letters or a checkpoint: {}", e.message());
+  for (;;) {
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.failed_writes++;
+      stats_.healthy = false;
+      stats_.last_error = e.message();
+    }
+    if (giving_up()) return false;
+    pause(std::chrono::milliseconds(1000));
+    Status st = store_.write(part);
+    if (st.ok()) {
+      std::lock_guard lock(stats_mu_);
+      stats_.healthy = true;
+      stats_.dead_letters += part.dead_letters.size();
+      stats_.writes++;
+      if (!part.checkpoints.empty()) stats_.checkpoint = part.checkpoints.back().offset;
+      return true;
+    }
+  }
 }
 
 void StoreWriter::run() {

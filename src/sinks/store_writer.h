@@ -7,12 +7,19 @@
 // (idempotent by id), so nothing is stored twice.
 //
 // Backpressure: the hand-off queue is bounded, so when the store falls behind, consume() blocks
-// and the engine's shards stop pulling work. A failing write is retried with backoff, never
-// dropped. Thread-safe: consume() and add_dead_letters() from any thread.
+// and the engine's shards stop pulling work. A write failing for a transient reason (connection
+// lost, server shutting down, deadlock) is retried with backoff, never dropped. A write failing
+// for a permanent reason (a value the database rejects) is split in halves until the offending
+// transactions are isolated: the others are stored, each offending one becomes a dead letter
+// naming the reason. Only after give_up_at() has passed does the writer stop retrying: it then
+// discards what it holds and what arrives, counting it in StoreWriterStats::abandoned (the
+// checkpoint does not cover it, so the source re-reads it on restart). Thread-safe: consume() and add_dead_letters() from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -42,6 +49,8 @@ struct StoreWriterStats {
   uint64_t dead_letters = 0;
   uint64_t writes = 0;         // store transactions committed
   uint64_t failed_writes = 0;  // attempts that failed and were retried
+  uint64_t abandoned = 0;      // transactions given up on at shutdown (not stored)
+  uint64_t rejected = 0;       // transactions the store refused for good (now dead letters)
   int64_t checkpoint = -1;     // last committed source offset
   bool healthy = true;         // false while writes are failing
   std::string last_error;
@@ -56,6 +65,10 @@ class StoreWriter final : public DecisionSink {
   void start();
   void consume(ScoredBatch&& batch) override;
   void add_dead_letters(std::vector<DeadLetter> dead_letters);
+  // From this point on, a failing write is abandoned instead of retried (for a bounded
+  // shutdown while the database is down). Call before stopping the engine, whose drain blocks
+  // on this writer's queue. Of several calls the earliest deadline wins. Thread-safe.
+  void give_up_at(std::chrono::steady_clock::time_point deadline);
   // Writes everything handed over so far, then stops the thread. Idempotent.
   void stop();
 
@@ -66,6 +79,20 @@ class StoreWriter final : public DecisionSink {
   void run();
   void add(Item& item, WriteBatch& group, size_t& rows);
   void flush(WriteBatch& group, size_t& rows);
+  struct Attempt {
+    enum Outcome { kStored, kRefused, kGaveUp } outcome;
+    Error error;  // for kRefused and kGaveUp
+  };
+  // Writes `part`, retrying transient failures until stored, refused for good, or given up.
+  Attempt write_with_retry(const WriteBatch& part);
+  DeadLetter refused_dead_letter(std::string raw, Timestamp at, const Error& e) const;
+  static void sanitize_dead_letter(DeadLetter& d);
+  // Writes `group`, isolating permanently rejected transactions as dead letters; false when
+  // given up.
+  bool write_isolating(WriteBatch& group);
+  bool giving_up() const;
+  // Sleeps `d` or until the give-up deadline, whichever comes first.
+  void pause(std::chrono::milliseconds d);
 
   Store& store_;
   const StoreWriterOptions options_;
@@ -75,6 +102,11 @@ class StoreWriter final : public DecisionSink {
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
+  bool abandoned_any_ = false;                      // writer thread only
+
+  mutable std::mutex give_up_mu_;
+  std::condition_variable give_up_cv_;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at_;  // guarded by give_up_mu_
 
   mutable std::mutex stats_mu_;
   StoreWriterStats stats_;  // guarded by stats_mu_

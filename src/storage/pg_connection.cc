@@ -102,6 +102,9 @@ Error PgConnection::error(std::string_view doing, const PGresult* result) const 
   }
   std::string reason = std::string(doing) + " (" + describe() + "): " + msg;
   if (!advice.empty()) reason += "; " + advice;
+  // The server's error code, which callers use to tell a duplicate key or a bad value (never
+  // helped by retrying) from a lost connection or a deadlock (worth retrying).
+  if (!sqlstate.empty()) reason += " [SQLSTATE " + std::string(sqlstate) + "]";
   Error e = make_error("database", std::move(reason));
   return e;
 }

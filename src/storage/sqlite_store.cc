@@ -629,7 +629,12 @@ Status SqliteStore::step_write(sqlite3_stmt* s, std::string_view what) {
   } else {
     reason += "; the batch was rolled back: retry it";
   }
-  return make_error(std::string(what), std::move(reason));
+  Error e = make_error(std::string(what), std::move(reason));
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CONSTRAINT || primary == SQLITE_TOOBIG || primary == SQLITE_MISMATCH) {
+    return mark_permanent(std::move(e));  // the data is refused; retrying cannot help
+  }
+  return e;
 }
 
 Status SqliteStore::write(const WriteBatch& batch) {
@@ -642,6 +647,13 @@ Status SqliteStore::write(const WriteBatch& batch) {
                     "another process may hold the write lock: run only one writer per file");
   }
   Status st = write_rows(batch);
+  if (!st.ok()) {
+    // The checks write_rows makes itself refuse the data: no retry can fix them.
+    const std::string& f = st.error().field;
+    if (f == "transaction.id" || f == "decision.transaction_id" || f == "label.label") {
+      st = mark_permanent(st.error());
+    }
+  }
   if (st.ok()) {
     sqlite3_stmt* commit = commit_.get();
     rc = sqlite3_step(commit);

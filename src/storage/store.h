@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -82,7 +83,10 @@ class Store {
   // a decision paired with another transaction, an empty transaction id or a label event with
   // Label::kUnknown fail the whole batch.
   // Returns ok only once the batch is durable against a process crash (SIGKILL).
-  // An error leaves the store exactly as it was before the call.
+  // An error leaves the store exactly as it was before the call. An error that retrying the
+  // same batch can never fix (a value the database refuses, a broken reference, a failed
+  // check) is marked with mark_permanent(); every other error (connection lost, server
+  // shutting down, deadlock, disk full) may succeed on a retry.
   // REQUIRES: called from one thread at a time (the writer thread).
   virtual Status write(const WriteBatch& batch) = 0;
 
@@ -102,5 +106,19 @@ class Store {
   // The schema version this store is at (after migrations).
   virtual int schema_version() = 0;
 };
+
+// Write errors a retry cannot fix carry this tag at the end of their reason, so a writer can
+// isolate the offending rows (StoreWriter turns them into dead letters) instead of retrying a
+// batch for ever.
+inline constexpr std::string_view kPermanentErrorTag = " [permanent: the data is refused]";
+inline bool is_permanent(const Error& e) {
+  return e.reason.size() >= kPermanentErrorTag.size() &&
+         e.reason.compare(e.reason.size() - kPermanentErrorTag.size(), kPermanentErrorTag.size(),
+                          kPermanentErrorTag) == 0;
+}
+inline Error mark_permanent(Error e) {
+  if (!is_permanent(e)) e.reason += kPermanentErrorTag;
+  return e;
+}
 
 }  // namespace fw

@@ -317,5 +317,30 @@ TEST(JsonDecoder, SurvivesEveryTruncationOfAValidLine) {
   EXPECT_TRUE(dec.decode(full).ok());
 }
 
+// Every free-text field of a transaction reaches the stores (PostgreSQL refuses NUL bytes and
+// invalid UTF-8 in text columns), so each one is checked at the JSON boundary and the error
+// names the field.
+TEST(JsonDecoder, TextFieldsRejectNulAndNonAsciiNamingTheField) {
+  JsonDecoder dec;
+  const std::vector<std::string> fields = {"id",         "account_id", "merchant_id",
+                                           "terminal_id", "device_id",  "ip",
+                                           "counterparty", "card_token", "fraud_pattern"};
+  for (const std::string& field : fields) {
+    for (const std::string& bad : {std::string(R"(x\u0000y)"), std::string("x\xc3\xa9y"),
+                                   std::string(R"(x\u0001y)")}) {
+      std::string line(kSpecExample);
+      const std::string key = "\"" + field + "\":\"";
+      size_t at = line.find(key);
+      ASSERT_NE(at, std::string::npos) << field;
+      size_t start = at + key.size();
+      size_t end = line.find('"', start);
+      line.replace(start, end - start, bad);
+      auto tx = dec.decode(line);
+      ASSERT_FALSE(tx.ok()) << field << " accepted " << bad;
+      EXPECT_EQ(tx.error().field, field) << tx.error().message();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fw

@@ -110,5 +110,60 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
   EXPECT_EQ(scalar(url, "SELECT \"offset\" FROM checkpoints"), kCount);
 }
 
+// Ctrl-C while the database is down: the demo gives up after --shutdown-timeout, says how many
+// transactions were not stored, exits 1; restarted, it re-reads them from the checkpoint and
+// the database ends up with every transaction exactly once.
+TEST(DemoOutage, CtrlCWhileTheDatabaseIsDownGivesUpAfterTheTimeoutAndNothingIsLost) {
+  if (!testing::test_postgres_url()) {
+    GTEST_SKIP() << "no test PostgreSQL server; run under scripts/with-postgres.sh";
+  }
+  const std::string url = testing::create_test_database();
+  ASSERT_FALSE(url.empty());
+  const std::vector<std::string> common = {
+      testing::fraudwatch_binary().string(), "demo", "--database-url", url, "--port", "0",
+      "--customers", "3000", "--merchants", "300", "--shards", "2", "--batch-size", "500",
+      "--quiet"};
+  std::vector<std::string> first_args = common;
+  for (const char* a : {"--rate", "5000", "--shutdown-timeout", "2"}) first_args.push_back(a);
+  testing::ChildProcess demo(first_args);
+  auto line = demo.wait_for("dashboard: http://");
+  ASSERT_TRUE(line) << demo.transcript();
+  const auto port = static_cast<uint16_t>(number_after(*line, "127.0.0.1:"));
+  ASSERT_GT(port, 0) << *line;
+  ASSERT_TRUE(wait_until(
+      demo, [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") >= 2000; },
+      std::chrono::seconds(120)))
+      << demo.transcript();
+
+  std::string detail;
+  ASSERT_TRUE(testing::stop_test_postgres(detail)) << detail;
+  const bool failing =
+      wait_until(demo, [&] { return get(port, "/ready").status == 503; }, std::chrono::seconds(60));
+  EXPECT_TRUE(failing) << demo.transcript();
+  demo.signal(SIGINT);
+  const int code = demo.wait();
+  detail.clear();
+  const bool restarted = testing::start_test_postgres(detail);  // for the tests after this one
+  ASSERT_TRUE(restarted) << detail;
+  EXPECT_EQ(code, 1) << demo.transcript();
+  const std::string& log = demo.transcript();
+  EXPECT_NE(log.find("were NOT stored"), std::string::npos) << log;
+  EXPECT_NE(log.find("will be re-read from it"), std::string::npos) << log;
+  const int64_t checkpoint = scalar(url, "SELECT \"offset\" FROM checkpoints");
+  EXPECT_GE(checkpoint, 2000);
+  // Stored rows may run past the checkpoint (pieces of a source batch not yet complete).
+  EXPECT_GE(scalar(url, "SELECT count(*) FROM transactions"), checkpoint);
+
+  // Restarted with the same settings, it resumes at the checkpoint: nothing lost, nothing twice.
+  constexpr int64_t kCount = 40000;
+  std::vector<std::string> second_args = common;
+  for (const char* a : {"--count", "40000"}) second_args.push_back(a);
+  testing::ChildProcess again(second_args);
+  EXPECT_EQ(again.wait(), 0) << again.transcript();
+  EXPECT_EQ(scalar(url, "SELECT count(*) FROM transactions"), kCount);
+  EXPECT_EQ(scalar(url, "SELECT count(DISTINCT id) FROM transactions"), kCount);
+  EXPECT_EQ(scalar(url, "SELECT \"offset\" FROM checkpoints"), kCount);
+}
+
 }  // namespace
 }  // namespace fw
