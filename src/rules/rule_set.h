@@ -60,6 +60,21 @@ struct RuleHits {
   std::vector<std::pair<Timestamp, uint64_t>> per_hour;
 };
 
+namespace rules {
+// One prefilter check of RuleSet (see RuleSet::pre_checks_): passes when lo <= x <= hi, or,
+// with negate, when not. x is features[slot], or with tx, the transaction row's slot
+// (PreTx). Plain data, built at load.
+struct PreCheck {
+  double lo = 0, hi = 0;
+  uint16_t slot = 0;
+  uint8_t tx = 0;
+  uint8_t negate = 0;
+};
+// The transaction row a PreCheck may read: the enumerated codes as Program::tx_code gives
+// them (same order as TxCode), then the amount in minor units as a double.
+enum class PreTx : uint16_t { kType, kChannel, kCurrency, kCountry, kAmountMinor, kCount };
+}  // namespace rules
+
 class RuleSet {
  public:
   // Parses, checks and compiles a rule set. source_name names the input in errors
@@ -113,8 +128,8 @@ class RuleSet {
   };
   // Counters of one shard slot: one writer (the shard thread), readers merge.
   struct alignas(64) ShardHits {
-    std::unique_ptr<std::atomic<uint64_t>[]> total;   // per rule
-    std::unique_ptr<std::atomic<uint64_t>[]> hourly;  // kHourBuckets x rules
+    std::unique_ptr<std::atomic<uint64_t>[]> total;                // per rule
+    std::unique_ptr<std::atomic<uint64_t>[]> hourly;               // kHourBuckets x rules
     std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
   };
   void count_hit(int shard, uint32_t rule, Timestamp ts) const;
@@ -123,16 +138,19 @@ class RuleSet {
   std::string version_;
   std::vector<Rule> rules_;  // in file order; disabled rules are kept but skipped
   std::vector<Active> active_;
-  std::vector<uint32_t> active_starts_;  // active_[i].start, contiguous for Program::run_many
-  // Prefilter: a rule whose program starts with a guard "feature <cmp> constant" is
-  // first tested here as lo <= features[feature] <= hi in one branch-free pass over all rules;
-  // only the rules that pass run their program, from after that guard (rest_starts_). Rules
-  // without such a guard have always = 1.
-  std::vector<uint16_t> pre_feature_;
-  std::vector<double> pre_lo_, pre_hi_;
-  std::vector<uint8_t> pre_always_;
-  std::vector<uint8_t> pre_ne_;  // the guard is "!= constant" (bare true/false features)
-  std::vector<uint32_t> rest_starts_;
+  // Prefilter (see evaluate and docs/adr/0006): every top-level guard of a rule that compares
+  // one value with constants (a feature, an enumerated code, the amount) is also kept here as
+  // "lo <= x <= hi" (or its negation), x read from the features or from a small row of
+  // transaction values. A check is true whenever its guard is (it may be true more often, e.g.
+  // money compared as a double), so a rule with a false check cannot fire. evaluate() tests the
+  // rules' checks stage by stage without branches, dropping rules as they fail, and runs the
+  // full program only of the rules left. Every rule has at least one check (an always-true one
+  // when it has no such guard); a rule's checks are pre_checks_[pre_first_[i] ...
+  // + pre_count_[i]).
+  std::vector<rules::PreCheck> pre_checks_;
+  std::vector<uint32_t> pre_first_;
+  std::vector<uint32_t> pre_count_;
+  uint32_t pre_stages_ = 0;  // the largest pre_count_
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots
