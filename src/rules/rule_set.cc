@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -300,8 +301,7 @@ rules::PreCheck always_true_check() {
 rules::PreCheck compare_check(rules::Cmp cmp, double k, uint16_t slot, bool tx) {
   const double inf = std::numeric_limits<double>::infinity();
   rules::PreCheck c;
-  c.slot = slot;
-  c.tx = tx ? 1 : 0;
+  c.slot = tx ? static_cast<uint32_t>(kFeatureCount) + slot : slot;
   c.lo = -inf;
   c.hi = inf;
   switch (cmp) {
@@ -335,8 +335,7 @@ rules::PreCheck compare_check(rules::Cmp cmp, double k, uint16_t slot, bool tx) 
 std::optional<rules::PreCheck> minor_check(rules::Cmp cmp, int64_t lo, int64_t hi) {
   const double inf = std::numeric_limits<double>::infinity();
   rules::PreCheck c;
-  c.slot = static_cast<uint16_t>(rules::PreTx::kAmountMinor);
-  c.tx = 1;
+  c.slot = static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kAmountMinor));
   switch (cmp) {
     case rules::Cmp::kNe:
       return std::nullopt;
@@ -404,6 +403,41 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
       break;
   }
   return out;
+}
+
+// Merges a rule's plain range checks on the same value into one (the conjunction of two
+// ranges is their intersection: "local_hour between 5 and 4" becomes a check nothing passes),
+// then orders them so the first is the one most likely to fail, as far as the shape tells:
+// equalities and two-sided ranges, then one-sided ranges, then the currency (rarely differs in
+// one market), then negations ("!=", bare true/false features). The order cannot change a
+// rule's result: all checks must pass. An empty list gets an always-true check.
+void order_checks(std::vector<rules::PreCheck>& checks) {
+  std::vector<rules::PreCheck> merged;
+  for (const rules::PreCheck& c : checks) {
+    bool done = false;
+    for (rules::PreCheck& m : merged) {
+      if (c.negate == 0 && m.negate == 0 && m.slot == c.slot) {
+        m.lo = std::max(m.lo, c.lo);
+        m.hi = std::min(m.hi, c.hi);
+        done = true;
+        break;
+      }
+    }
+    if (!done) merged.push_back(c);
+  }
+  const auto currency =
+      static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency));
+  auto rank = [&](const rules::PreCheck& c) {
+    if (c.negate != 0) return 3;
+    if (c.slot == currency) return 2;
+    if (std::isinf(c.lo) || std::isinf(c.hi)) return 1;
+    return 0;
+  };
+  std::stable_sort(
+      merged.begin(), merged.end(),
+      [&](const rules::PreCheck& a, const rules::PreCheck& b) { return rank(a) < rank(b); });
+  if (merged.empty()) merged.push_back(always_true_check());
+  checks = std::move(merged);
 }
 
 int64_t hour_of(Timestamp ts) {
@@ -622,24 +656,19 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     // The prefilter's checks (see rule_set.h): one per top-level guard that compares one value
     // with constants. Guards carry kGuardFlag only at the end of a top-level conjunct that
     // nothing jumps past, so each is reached on every path that returns true.
-    set->pre_first_.push_back(static_cast<uint32_t>(set->pre_checks_.size()));
-    size_t count = 0;
+    std::vector<rules::PreCheck> checks;
     for (uint32_t pc = r.compiled.start;; ++pc) {
       const rules::Instr& in = set->program_.code[pc];
       if (in.op == rules::Op::kRetTrue || in.op == rules::Op::kRet) break;
       if ((in.flags & rules::kGuardFlag) == 0) continue;
-      for (const rules::PreCheck& c : prefilter_checks(set->program_, in)) {
-        set->pre_checks_.push_back(c);
-        ++count;
-      }
+      for (const rules::PreCheck& c : prefilter_checks(set->program_, in)) checks.push_back(c);
     }
-    if (count == 0) {
-      set->pre_checks_.push_back(always_true_check());
-      count = 1;
-    }
-    set->pre_count_.push_back(static_cast<uint32_t>(count));
-    set->pre_stages_ = std::max(set->pre_stages_, static_cast<uint32_t>(count));
+    order_checks(checks);
+    set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
+    set->pre_first_.push_back(checks[0]);
+    set->pre_more_.insert(set->pre_more_.end(), checks.begin() + 1, checks.end());
   }
+  set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
   for (int s = 0; s < kShardSlots; ++s) {
@@ -706,40 +735,52 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
-  // The prefilter (see rule_set.h): stage s tests the s-th check of each rule still live
-  // (its last one again once it has no more), without branches, keeping the rules that pass
-  // in order. Few rules survive the first stage or two.
+  // The prefilter (see rule_set.h). Every rule's first check, in one branch-free pass over a
+  // row of the features and transaction values, keeping the rules that pass in order.
   const size_t n = active_.size();
+  constexpr size_t kRow = kFeatureCount + static_cast<size_t>(rules::PreTx::kCount);
+  double row[kRow];
+  std::memcpy(row, features.values.data(), sizeof(double) * kFeatureCount);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kType)] = static_cast<double>(tx.type);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kChannel)] =
+      static_cast<double>(tx.channel);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency)] =
+      static_cast<double>(tx.amount.currency.packed());
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kCountry)] =
+      static_cast<double>(tx.country.packed);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kAmountMinor)] =
+      static_cast<double>(tx.amount.minor);
   uint32_t live[kMaxRules];
   uint32_t starts[kMaxRules];
   uint32_t fired[kMaxRules];
-  const double row[static_cast<size_t>(rules::PreTx::kCount)] = {
-      static_cast<double>(tx.type), static_cast<double>(tx.channel),
-      static_cast<double>(tx.amount.currency.packed()), static_cast<double>(tx.country.packed),
-      static_cast<double>(tx.amount.minor)};
-  const double* const feats = features.values.data();
-  const rules::PreCheck* const checks = pre_checks_.data();
+  const rules::PreCheck* const first = pre_first_.data();
   size_t nl = 0;
   for (size_t i = 0; i < n; ++i) {
-    const rules::PreCheck& c = checks[pre_first_[i]];
-    const double x = (c.tx != 0 ? row : feats)[c.slot];
+    const rules::PreCheck& c = first[i];
+    const double x = row[c.slot];
     // Integer & and ^ on purpose: no branches in these loops.
-    const int pass = (static_cast<int>(x >= c.lo) & static_cast<int>(x <= c.hi)) ^ c.negate;
+    const uint32_t pass =
+        (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
     live[nl] = static_cast<uint32_t>(i);
-    nl += static_cast<size_t>(pass);
+    nl += pass;
   }
-  for (uint32_t s = 1; s < pre_stages_ && nl > 0; ++s) {
-    size_t kept = 0;
-    for (size_t j = 0; j < nl; ++j) {
-      const uint32_t i = live[j];
-      const rules::PreCheck& c = checks[pre_first_[i] + std::min(s, pre_count_[i] - 1)];
-      const double x = (c.tx != 0 ? row : feats)[c.slot];
-      const int pass = (static_cast<int>(x >= c.lo) & static_cast<int>(x <= c.hi)) ^ c.negate;
-      live[kept] = i;
-      kept += static_cast<size_t>(pass);
+  // The further checks of the few rules left, each rule's checks in order (a rule stops at
+  // its first false check).
+  const rules::PreCheck* const more = pre_more_.data();
+  const uint32_t* const more_begin = pre_more_begin_.data();
+  size_t kept = 0;
+  for (size_t j = 0; j < nl; ++j) {
+    const uint32_t i = live[j];
+    uint32_t pass = 1;
+    for (uint32_t m = more_begin[i]; m < more_begin[i + 1]; ++m) {
+      const rules::PreCheck& c = more[m];
+      const double x = row[c.slot];
+      pass &= (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
     }
-    nl = kept;
+    live[kept] = i;
+    kept += pass;
   }
+  nl = kept;
   for (size_t j = 0; j < nl; ++j) starts[j] = active_[live[j]].start;
   const size_t k = program_.run_many(starts, nl, tx, features, fired);
   for (size_t j = 0; j < k; ++j) {

@@ -61,17 +61,16 @@ struct RuleHits {
 };
 
 namespace rules {
-// One prefilter check of RuleSet (see RuleSet::pre_checks_): passes when lo <= x <= hi, or,
-// with negate, when not. x is features[slot], or with tx, the transaction row's slot
-// (PreTx). Plain data, built at load.
+// One prefilter check of RuleSet (see RuleSet::pre_first_): passes when lo <= x <= hi, or,
+// with negate, when not. x is slot of the values row: the features, then (from
+// kFeatureCount on) the transaction values of PreTx. Plain data, built at load.
 struct PreCheck {
   double lo = 0, hi = 0;
-  uint16_t slot = 0;
-  uint8_t tx = 0;
-  uint8_t negate = 0;
+  uint32_t slot = 0;
+  uint32_t negate = 0;
 };
-// The transaction row a PreCheck may read: the enumerated codes as Program::tx_code gives
-// them (same order as TxCode), then the amount in minor units as a double.
+// The transaction values after the features in the prefilter's row: the enumerated codes as
+// Program::tx_code gives them (same order as TxCode), then the amount in minor units.
 enum class PreTx : uint16_t { kType, kChannel, kCurrency, kCountry, kAmountMinor, kCount };
 }  // namespace rules
 
@@ -140,17 +139,15 @@ class RuleSet {
   std::vector<Active> active_;
   // Prefilter (see evaluate and docs/adr/0006): every top-level guard of a rule that compares
   // one value with constants (a feature, an enumerated code, the amount) is also kept here as
-  // "lo <= x <= hi" (or its negation), x read from the features or from a small row of
-  // transaction values. A check is true whenever its guard is (it may be true more often, e.g.
-  // money compared as a double), so a rule with a false check cannot fire. evaluate() tests the
-  // rules' checks stage by stage without branches, dropping rules as they fail, and runs the
-  // full program only of the rules left. Every rule has at least one check (an always-true one
-  // when it has no such guard); a rule's checks are pre_checks_[pre_first_[i] ...
-  // + pre_count_[i]).
-  std::vector<rules::PreCheck> pre_checks_;
-  std::vector<uint32_t> pre_first_;
-  std::vector<uint32_t> pre_count_;
-  uint32_t pre_stages_ = 0;  // the largest pre_count_
+  // a check "lo <= x <= hi" (or its negation). A check is true whenever its guard is (it may
+  // be true more often, e.g. money compared as a double), so a rule with a false check cannot
+  // fire. evaluate() tests each rule's first check in one branch-free pass (pre_first_[i] is
+  // rule i's), then the further checks of the rules left (pre_more_[pre_more_begin_[i] ..
+  // pre_more_begin_[i + 1])), and runs the full program only of the rules that pass them all.
+  // A rule without such a guard has an always-true first check.
+  std::vector<rules::PreCheck> pre_first_;
+  std::vector<rules::PreCheck> pre_more_;
+  std::vector<uint32_t> pre_more_begin_;  // active_.size() + 1 entries
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots
