@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -73,8 +74,10 @@ int too_deep_line(std::string_view text) {
     }
     if (!at_start) {
       if (in_double) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_double = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_double = false;
       } else if (in_single) {
         if (c == '\'') in_single = false;
       } else if (c == '"') {
@@ -160,7 +163,8 @@ class Loader {
                                        std::vector<std::string>& out) const {
     if (!n.IsSequence()) return error(n, path, "must be a list, got '" + scalar_text(n) + "'");
     if (n.size() > kMaxListValues) {
-      return error(n, path, fmt::format("has {} values; the limit is {}", n.size(), kMaxListValues));
+      return error(n, path,
+                   fmt::format("has {} values; the limit is {}", n.size(), kMaxListValues));
     }
     for (size_t i = 0; i < n.size(); ++i) {
       const YAML::Node v = n[i];
@@ -200,8 +204,8 @@ class Loader {
       for (; line < lines_.size(); ++line) {
         size_t from = line == static_cast<size_t>(mark.line) ? static_cast<size_t>(mark.column) : 0;
         if (from > lines_[line].size()) from = 0;
-        const size_t at = expr_lines[e].empty() ? std::string::npos
-                                                : lines_[line].find(expr_lines[e], from);
+        const size_t at =
+            expr_lines[e].empty() ? std::string::npos : lines_[line].find(expr_lines[e], from);
         if (at != std::string::npos) {
           found = true;
           if (e == k) return {static_cast<int>(line) + 1, static_cast<int>(at + col) + 1};
@@ -222,15 +226,15 @@ class Loader {
   std::vector<std::string> lines_;
 };
 
-std::optional<Error> load_list_file(const Loader& ld, const YAML::Node& at,
-                                    const std::string& path, const std::string& file,
-                                    std::vector<std::string>& out) {
+std::optional<Error> load_list_file(const Loader& ld, const YAML::Node& at, const std::string& path,
+                                    const std::string& file, std::vector<std::string>& out) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return ld.error(at, path, "cannot read list file '" + file + "': " + ec.message());
   if (size > kMaxListFileBytes) {
-    return ld.error(at, path, fmt::format("list file '{}' is {} bytes; the limit is {}", file, size,
-                                          kMaxListFileBytes));
+    return ld.error(
+        at, path,
+        fmt::format("list file '{}' is {} bytes; the limit is {}", file, size, kMaxListFileBytes));
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) return ld.error(at, path, "cannot open list file '" + file + "'");
@@ -245,8 +249,9 @@ std::optional<Error> load_list_file(const Loader& ld, const YAML::Node& at,
     if (start == line.size()) continue;
     std::string value = line.substr(start);
     if (value.size() > kMaxListValueBytes) {
-      return ld.error(at, path, fmt::format("{}:{}: value is longer than {} bytes", file, n,
-                                            kMaxListValueBytes));
+      return ld.error(
+          at, path,
+          fmt::format("{}:{}: value is longer than {} bytes", file, n, kMaxListValueBytes));
     }
     if (out.size() >= kMaxListValues) {
       return ld.error(at, path, fmt::format("{} holds more than {} values", file, kMaxListValues));
@@ -282,6 +287,158 @@ bool valid_id(std::string_view s) {
   return true;
 }
 
+// A check that every value passes (NaN included): not (1 <= x <= 0).
+rules::PreCheck always_true_check() {
+  rules::PreCheck c;
+  c.lo = 1;
+  c.hi = 0;
+  c.negate = 1;
+  return c;
+}
+
+// x <cmp> k as a check on slot (exact for doubles: "x > k" is "x >= the next double above k";
+// NaN fails every range, and "!=" is the negation of "== k", true for NaN as the guard is).
+rules::PreCheck compare_check(rules::Cmp cmp, double k, uint16_t slot, bool tx) {
+  const double inf = std::numeric_limits<double>::infinity();
+  rules::PreCheck c;
+  c.slot = tx ? static_cast<uint32_t>(kFeatureCount) + slot : slot;
+  c.lo = -inf;
+  c.hi = inf;
+  switch (cmp) {
+    case rules::Cmp::kEq:
+      c.lo = c.hi = k;
+      break;
+    case rules::Cmp::kNe:
+      c.lo = c.hi = k;
+      c.negate = 1;
+      break;
+    case rules::Cmp::kLt:
+      c.hi = std::nextafter(k, -inf);
+      break;
+    case rules::Cmp::kLe:
+      c.hi = k;
+      break;
+    case rules::Cmp::kGt:
+      c.lo = std::nextafter(k, inf);
+      break;
+    case rules::Cmp::kGe:
+      c.lo = k;
+      break;
+  }
+  return c;
+}
+
+// amount <cmp> some minor value in [lo, hi] as a check on the amount's minor units as a double.
+// The int64 -> double conversion is monotonic, so "minor > m" implies "double(minor) >=
+// double(m)": the check is inclusive and may pass where the guard fails, never the reverse.
+// "!=" gives no check (two amounts may differ yet round to the same double).
+std::optional<rules::PreCheck> minor_check(rules::Cmp cmp, int64_t lo, int64_t hi) {
+  const double inf = std::numeric_limits<double>::infinity();
+  rules::PreCheck c;
+  c.slot = static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kAmountMinor));
+  switch (cmp) {
+    case rules::Cmp::kNe:
+      return std::nullopt;
+    case rules::Cmp::kEq:
+      c.lo = static_cast<double>(lo);
+      c.hi = static_cast<double>(hi);
+      break;
+    case rules::Cmp::kLt:
+    case rules::Cmp::kLe:
+      c.lo = -inf;
+      c.hi = static_cast<double>(hi);
+      break;
+    case rules::Cmp::kGt:
+    case rules::Cmp::kGe:
+      c.lo = static_cast<double>(lo);
+      c.hi = inf;
+      break;
+  }
+  return c;
+}
+
+// The checks that a guard instruction implies (none when it is not a comparison of one value
+// with constants, e.g. a string lookup or arithmetic).
+std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rules::Instr& in) {
+  using rules::Op;
+  const auto currency = static_cast<uint16_t>(rules::PreTx::kCurrency);
+  std::vector<rules::PreCheck> out;
+  switch (in.op) {
+    case Op::kFeatureCmpConst:
+      out.push_back(compare_check(in.cmp, in.k, in.a, false));
+      break;
+    case Op::kTxCodeCmpConst:
+      out.push_back(compare_check(in.cmp, in.k, in.a, true));
+      break;
+    case Op::kMoneyCmp: {
+      // Same currency, then the minor units.
+      const rules::MoneyConst& m = p.money[in.b];
+      out.push_back(compare_check(rules::Cmp::kEq, m.currency, currency, true));
+      if (auto c = minor_check(in.cmp, m.minor, m.minor)) out.push_back(*c);
+      break;
+    }
+    case Op::kMoneyAny: {
+      // Any entry: the minor units against the loosest bound; the currency when all agree.
+      const std::vector<rules::MoneyConst>& set = p.money_sets[in.b];
+      if (set.empty()) {
+        rules::PreCheck never;  // 1 <= x <= 0
+        never.lo = 1;
+        out.push_back(never);
+        break;
+      }
+      int64_t lo = set[0].minor, hi = set[0].minor;
+      bool one_currency = true;
+      for (const rules::MoneyConst& m : set) {
+        lo = std::min(lo, m.minor);
+        hi = std::max(hi, m.minor);
+        one_currency = one_currency && m.currency == set[0].currency;
+      }
+      if (one_currency) {
+        out.push_back(compare_check(rules::Cmp::kEq, set[0].currency, currency, true));
+      }
+      if (auto c = minor_check(in.cmp, lo, hi)) out.push_back(*c);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+// Merges a rule's plain range checks on the same value into one (the conjunction of two
+// ranges is their intersection: "local_hour between 5 and 4" becomes a check nothing passes),
+// then orders them so the first is the one most likely to fail, as far as the shape tells:
+// equalities and two-sided ranges, then one-sided ranges, then the currency (rarely differs in
+// one market), then negations ("!=", bare true/false features). The order cannot change a
+// rule's result: all checks must pass. An empty list gets an always-true check.
+void order_checks(std::vector<rules::PreCheck>& checks) {
+  std::vector<rules::PreCheck> merged;
+  for (const rules::PreCheck& c : checks) {
+    bool done = false;
+    for (rules::PreCheck& m : merged) {
+      if (c.negate == 0 && m.negate == 0 && m.slot == c.slot) {
+        m.lo = std::max(m.lo, c.lo);
+        m.hi = std::min(m.hi, c.hi);
+        done = true;
+        break;
+      }
+    }
+    if (!done) merged.push_back(c);
+  }
+  const auto currency =
+      static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency));
+  auto rank = [&](const rules::PreCheck& c) {
+    if (c.negate != 0) return 3;
+    if (c.slot == currency) return 2;
+    if (std::isinf(c.lo) || std::isinf(c.hi)) return 1;
+    return 0;
+  };
+  std::stable_sort(
+      merged.begin(), merged.end(),
+      [&](const rules::PreCheck& a, const rules::PreCheck& b) { return rank(a) < rank(b); });
+  if (merged.empty()) merged.push_back(always_true_check());
+  checks = std::move(merged);
+}
 
 int64_t hour_of(Timestamp ts) {
   return ts >= 0 ? ts / kMicrosPerHour : (ts - kMicrosPerHour + 1) / kMicrosPerHour;
@@ -367,9 +524,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
           return *e;
       }
       if (p.review_at > p.block_at) {
-        return ld.error(policy["review_at"], "policy.review_at",
-                        fmt::format("must not be above block_at ({}), got {}", p.block_at,
-                                    p.review_at));
+        return ld.error(
+            policy["review_at"], "policy.review_at",
+            fmt::format("must not be above block_at ({}), got {}", p.block_at, p.review_at));
       }
     }
 
@@ -380,9 +537,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
         const std::string lname = kv.first.IsScalar() ? kv.first.Scalar() : "";
         const std::string path = "lists." + lname;
         if (!valid_id(lname)) {
-          return ld.error(kv.first, "lists",
-                          "list names may contain only letters, digits, '_', '-' and '.', got '" +
-                              lname + "'");
+          return ld.error(
+              kv.first, "lists",
+              "list names may contain only letters, digits, '_', '-' and '.', got '" + lname + "'");
         }
         if (auto e = ld.check_keys(kv.second, path, {"values", "file"})) return *e;
         rules::NamedList list;
@@ -418,9 +575,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     for (size_t i = 0; i < rules.size(); ++i) {
       const YAML::Node rn = rules[i];
       const std::string path = fmt::format("rules[{}]", i);
-      if (auto e = ld.check_keys(rn, path,
-                                 {"id", "description", "when", "score", "action", "severity",
-                                  "tags", "enabled"}))
+      if (auto e = ld.check_keys(
+              rn, path,
+              {"id", "description", "when", "score", "action", "severity", "tags", "enabled"}))
         return *e;
       Rule rule;
       if (!rn["id"] || !rn["id"].IsScalar() || !valid_id(rn["id"].Scalar())) {
@@ -448,9 +605,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
       if (const YAML::Node act = rn["action"]) {
         auto a = act.IsScalar() ? parse_action(act.Scalar()) : std::nullopt;
         if (!a) {
-          return ld.error(act, path + ".action",
-                          "must be one of score, review, block, allow; got '" +
-                              Loader::scalar_text(act) + "'");
+          return ld.error(
+              act, path + ".action",
+              "must be one of score, review, block, allow; got '" + Loader::scalar_text(act) + "'");
         }
         rule.action = *a;
       }
@@ -463,9 +620,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
       if (const YAML::Node sev = rn["severity"]) {
         auto s = sev.IsScalar() ? parse_severity(sev.Scalar()) : std::nullopt;
         if (!s) {
-          return ld.error(sev, path + ".severity",
-                          "must be one of low, medium, high, critical; got '" +
-                              Loader::scalar_text(sev) + "'");
+          return ld.error(
+              sev, path + ".severity",
+              "must be one of low, medium, high, critical; got '" + Loader::scalar_text(sev) + "'");
         }
         rule.severity = *s;
       }
@@ -496,42 +653,22 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     const Rule& r = set->rules_[i];
     if (!r.enabled) continue;
     set->active_.push_back(Active{r.compiled.start, static_cast<uint32_t>(i), r.score, r.action});
-    set->active_starts_.push_back(r.compiled.start);
-    // The prefilter entry (see rule_set.h).
-    const rules::Instr& first = set->program_.code[r.compiled.start];
-    const double inf = std::numeric_limits<double>::infinity();
-    double lo = -inf, hi = inf;
-    const bool usable =
-        first.op == rules::Op::kFeatureCmpConst && (first.flags & rules::kGuardFlag);
-    if (usable) {
-      switch (first.cmp) {
-        case rules::Cmp::kEq:
-          lo = hi = first.k;
-          break;
-        case rules::Cmp::kLt:
-          hi = std::nextafter(first.k, -inf);
-          break;
-        case rules::Cmp::kLe:
-          hi = first.k;
-          break;
-        case rules::Cmp::kGt:
-          lo = std::nextafter(first.k, inf);
-          break;
-        case rules::Cmp::kGe:
-          lo = first.k;
-          break;
-        case rules::Cmp::kNe:
-          lo = hi = first.k;  // pre_ne_: passes when x != lo
-          break;
-      }
+    // The prefilter's checks (see rule_set.h): one per top-level guard that compares one value
+    // with constants. Guards carry kGuardFlag only at the end of a top-level conjunct that
+    // nothing jumps past, so each is reached on every path that returns true.
+    std::vector<rules::PreCheck> checks;
+    for (uint32_t pc = r.compiled.start;; ++pc) {
+      const rules::Instr& in = set->program_.code[pc];
+      if (in.op == rules::Op::kRetTrue || in.op == rules::Op::kRet) break;
+      if ((in.flags & rules::kGuardFlag) == 0) continue;
+      for (const rules::PreCheck& c : prefilter_checks(set->program_, in)) checks.push_back(c);
     }
-    set->pre_ne_.push_back(usable && first.cmp == rules::Cmp::kNe ? 1 : 0);
-    set->pre_feature_.push_back(usable ? first.a : 0);
-    set->pre_lo_.push_back(lo);
-    set->pre_hi_.push_back(hi);
-    set->pre_always_.push_back(usable ? 0 : 1);
-    set->rest_starts_.push_back(usable ? r.compiled.start + 1 : r.compiled.start);
+    order_checks(checks);
+    set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
+    set->pre_first_.push_back(checks[0]);
+    set->pre_more_.insert(set->pre_more_.end(), checks.begin() + 1, checks.end());
   }
+  set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
   for (int s = 0; s < kShardSlots; ++s) {
@@ -540,7 +677,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     h.hourly = std::make_unique<std::atomic<uint64_t>[]>(std::max<size_t>(n, 1) * kHourBuckets);
     for (auto& b : h.bucket_hour) b.store(INT64_MIN, std::memory_order_relaxed);
   }
-  set->version_ = fmt::format("{}@{:016x}", set->name_, content_hash).substr(0, set->name_.size() + 13);
+  set->version_ =
+      fmt::format("{}@{:016x}", set->name_, content_hash).substr(0, set->name_.size() + 13);
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
@@ -597,48 +735,76 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
-  constexpr size_t kChunk = 64;
-  uint32_t passed[kChunk];  // indices (into active_) of rules whose first guard passed
-  uint32_t starts[kChunk];
-  uint32_t fired[kChunk];
-  for (size_t base = 0; base < active_.size(); base += kChunk) {
-    const size_t n = std::min(kChunk, active_.size() - base);
-    // Branch-free prefilter: most rules end here, without running their program.
-    size_t np = 0;
-    for (size_t i = base; i < base + n; ++i) {
-      const double x = features.values[pre_feature_[i]];
-      // Integer & and | on purpose: no branches in this loop.
-      const int in_range = static_cast<int>(x >= pre_lo_[i]) & static_cast<int>(x <= pre_hi_[i]);
-      const int differs = static_cast<int>(x != pre_lo_[i]);
-      const int pass = static_cast<int>(pre_always_[i]) | (pre_ne_[i] != 0 ? differs : in_range);
-      passed[np] = static_cast<uint32_t>(i);
-      starts[np] = rest_starts_[i];
-      np += static_cast<size_t>(pass);
+  // The prefilter (see rule_set.h). Every rule's first check, in one branch-free pass over a
+  // row of the features and transaction values, keeping the rules that pass in order.
+  const size_t n = active_.size();
+  constexpr size_t kRow = kFeatureCount + static_cast<size_t>(rules::PreTx::kCount);
+  double row[kRow];
+  std::memcpy(row, features.values.data(), sizeof(double) * kFeatureCount);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kType)] = static_cast<double>(tx.type);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kChannel)] =
+      static_cast<double>(tx.channel);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency)] =
+      static_cast<double>(tx.amount.currency.packed());
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kCountry)] =
+      static_cast<double>(tx.country.packed);
+  row[kFeatureCount + static_cast<size_t>(rules::PreTx::kAmountMinor)] =
+      static_cast<double>(tx.amount.minor);
+  uint32_t live[kMaxRules];
+  uint32_t starts[kMaxRules];
+  uint32_t fired[kMaxRules];
+  const rules::PreCheck* const first = pre_first_.data();
+  size_t nl = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const rules::PreCheck& c = first[i];
+    const double x = row[c.slot];
+    // Integer & and ^ on purpose: no branches in these loops.
+    const uint32_t pass =
+        (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
+    live[nl] = static_cast<uint32_t>(i);
+    nl += pass;
+  }
+  // The further checks of the few rules left, each rule's checks in order (a rule stops at
+  // its first false check).
+  const rules::PreCheck* const more = pre_more_.data();
+  const uint32_t* const more_begin = pre_more_begin_.data();
+  size_t kept = 0;
+  for (size_t j = 0; j < nl; ++j) {
+    const uint32_t i = live[j];
+    uint32_t pass = 1;
+    for (uint32_t m = more_begin[i]; m < more_begin[i + 1]; ++m) {
+      const rules::PreCheck& c = more[m];
+      const double x = row[c.slot];
+      pass &= (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
     }
-    const size_t k = program_.run_many(starts, np, tx, features, fired);
-    for (size_t j = 0; j < k; ++j) {
-      const Active& a = active_[passed[fired[j]]];
-      const Rule& r = rules_[a.index];
-      switch (a.action) {
-        case RuleAction::kBlock:
-          in.force_block = true;
-          break;
-        case RuleAction::kReview:
-          in.force_review = true;
-          break;
-        case RuleAction::kAllow:
-          in.allow_listed = true;
-          break;
-        case RuleAction::kScore:
-          break;
-      }
-      if (a.action != RuleAction::kAllow) keep = combine_keep(keep, a.score);
-      Reason& reason = out.reasons.emplace_back();
-      reason.rule_id = r.id;
-      reason.score = a.action == RuleAction::kAllow ? 0 : a.score;
-      reason.detail = rules::describe_values(r.compiled, tx, features);
-      count_hit(shard, a.index, tx.ts);
+    live[kept] = i;
+    kept += pass;
+  }
+  nl = kept;
+  for (size_t j = 0; j < nl; ++j) starts[j] = active_[live[j]].start;
+  const size_t k = program_.run_many(starts, nl, tx, features, fired);
+  for (size_t j = 0; j < k; ++j) {
+    const Active& a = active_[live[fired[j]]];
+    const Rule& r = rules_[a.index];
+    switch (a.action) {
+      case RuleAction::kBlock:
+        in.force_block = true;
+        break;
+      case RuleAction::kReview:
+        in.force_review = true;
+        break;
+      case RuleAction::kAllow:
+        in.allow_listed = true;
+        break;
+      case RuleAction::kScore:
+        break;
     }
+    if (a.action != RuleAction::kAllow) keep = combine_keep(keep, a.score);
+    Reason& reason = out.reasons.emplace_back();
+    reason.rule_id = r.id;
+    reason.score = a.action == RuleAction::kAllow ? 0 : a.score;
+    reason.detail = rules::describe_values(r.compiled, tx, features);
+    count_hit(shard, a.index, tx.ts);
   }
   in.rule_score = 1 - keep;
   const PolicyDecision d = decide(in, policy_);

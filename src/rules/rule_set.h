@@ -60,6 +60,20 @@ struct RuleHits {
   std::vector<std::pair<Timestamp, uint64_t>> per_hour;
 };
 
+namespace rules {
+// One prefilter check of RuleSet (see RuleSet::pre_first_): passes when lo <= x <= hi, or,
+// with negate, when not. x is slot of the values row: the features, then (from
+// kFeatureCount on) the transaction values of PreTx. Plain data, built at load.
+struct PreCheck {
+  double lo = 0, hi = 0;
+  uint32_t slot = 0;
+  uint32_t negate = 0;
+};
+// The transaction values after the features in the prefilter's row: the enumerated codes as
+// Program::tx_code gives them (same order as TxCode), then the amount in minor units.
+enum class PreTx : uint16_t { kType, kChannel, kCurrency, kCountry, kAmountMinor, kCount };
+}  // namespace rules
+
 class RuleSet {
  public:
   // Parses, checks and compiles a rule set. source_name names the input in errors
@@ -113,8 +127,8 @@ class RuleSet {
   };
   // Counters of one shard slot: one writer (the shard thread), readers merge.
   struct alignas(64) ShardHits {
-    std::unique_ptr<std::atomic<uint64_t>[]> total;   // per rule
-    std::unique_ptr<std::atomic<uint64_t>[]> hourly;  // kHourBuckets x rules
+    std::unique_ptr<std::atomic<uint64_t>[]> total;                // per rule
+    std::unique_ptr<std::atomic<uint64_t>[]> hourly;               // kHourBuckets x rules
     std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
   };
   void count_hit(int shard, uint32_t rule, Timestamp ts) const;
@@ -123,16 +137,17 @@ class RuleSet {
   std::string version_;
   std::vector<Rule> rules_;  // in file order; disabled rules are kept but skipped
   std::vector<Active> active_;
-  std::vector<uint32_t> active_starts_;  // active_[i].start, contiguous for Program::run_many
-  // Prefilter: a rule whose program starts with a guard "feature <cmp> constant" is
-  // first tested here as lo <= features[feature] <= hi in one branch-free pass over all rules;
-  // only the rules that pass run their program, from after that guard (rest_starts_). Rules
-  // without such a guard have always = 1.
-  std::vector<uint16_t> pre_feature_;
-  std::vector<double> pre_lo_, pre_hi_;
-  std::vector<uint8_t> pre_always_;
-  std::vector<uint8_t> pre_ne_;  // the guard is "!= constant" (bare true/false features)
-  std::vector<uint32_t> rest_starts_;
+  // Prefilter (see evaluate and docs/adr/0006): every top-level guard of a rule that compares
+  // one value with constants (a feature, an enumerated code, the amount) is also kept here as
+  // a check "lo <= x <= hi" (or its negation). A check is true whenever its guard is (it may
+  // be true more often, e.g. money compared as a double), so a rule with a false check cannot
+  // fire. evaluate() tests each rule's first check in one branch-free pass (pre_first_[i] is
+  // rule i's), then the further checks of the rules left (pre_more_[pre_more_begin_[i] ..
+  // pre_more_begin_[i + 1])), and runs the full program only of the rules that pass them all.
+  // A rule without such a guard has an always-true first check.
+  std::vector<rules::PreCheck> pre_first_;
+  std::vector<rules::PreCheck> pre_more_;
+  std::vector<uint32_t> pre_more_begin_;  // active_.size() + 1 entries
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots

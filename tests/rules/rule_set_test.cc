@@ -319,6 +319,80 @@ rules:
   }
 }
 
+TEST(RuleSetEvaluate, ThePrefilterAgreesOnCodesMoneyAndLaterGuards) {
+  // The prefilter checks every top-level guard of one value against constants: enumerated
+  // codes, amounts (one currency and any-of chains) and features in any position. Amounts are
+  // checked as doubles, so values around 2^53 and the int64 limits must still agree.
+  auto set = RuleSet::from_yaml_string(R"(name: t
+lists:
+  l: {values: [m-1]}
+rules:
+  - {id: type_eq, when: 'type == "transfer"', score: 0.1}
+  - {id: chan_ne, when: 'channel != "ecommerce" and tx_count_1m > 1', score: 0.1}
+  - {id: currency, when: 'currency == "EUR"', score: 0.1}
+  - {id: country, when: 'country == "DE" and amount >= 100 EUR', score: 0.1}
+  - {id: gt, when: 'amount > 100 EUR', score: 0.1}
+  - {id: lt, when: 'amount < 100 EUR', score: 0.1}
+  - {id: le, when: 'amount <= 100 EUR', score: 0.1}
+  - {id: eq, when: 'amount == 100 EUR', score: 0.1}
+  - {id: ne, when: 'amount != 100 EUR', score: 0.1}
+  - {id: any, when: 'amount > 100 EUR or amount > 50 USD', score: 0.1}
+  - {id: any_one_currency, when: 'amount < 1 EUR or amount <= 2 EUR', score: 0.1}
+  - {id: any_eq, when: 'amount == 1 EUR or amount == 3 USD', score: 0.1}
+  - {id: big, when: 'amount > 90071992547409.93 EUR', score: 0.1}
+  - {id: big_eq, when: 'amount == 90071992547409.93 EUR', score: 0.1}
+  - {id: later, when: 'merchant_id in list("l") and tx_count_1m >= 2 and amount > 5 EUR', score: 0.1}
+  - {id: mixed, when: 'tx_count_1m + 1 > 2 and type != "deposit" and local_hour < 5', score: 0.1}
+)",
+                                       "t.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  const int64_t two53 = int64_t{1} << 53;
+  const std::vector<int64_t> minors = {0,         -1,        99,        100,       101,
+                                       199,       200,       201,       5000,      9999,
+                                       10000,     10001,     two53 - 1, two53,     two53 + 1,
+                                       two53 + 2, two53 + 3, std::numeric_limits<int64_t>::max(),
+                                       std::numeric_limits<int64_t>::min()};
+  const std::vector<Currency> currencies = {Currency::of("EUR"), Currency::of("USD"), Currency{}};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  Transaction tx;
+  tx.merchant_id = "m-1";
+  tx.finalize_keys();
+  FeatureVector f;
+  Decision d;
+  int checked = 0;
+  for (int type = 0; type < kTxTypeCount; ++type) {
+    for (int channel = 0; channel < kChannelCount; ++channel) {
+      for (const char* country : {"DE", "FR"}) {
+        for (const Currency cur : currencies) {
+          for (const int64_t minor : minors) {
+            for (const double count : {1.0, 2.0, nan, inf, -inf}) {
+              tx.type = static_cast<TxType>(type);
+              tx.channel = static_cast<Channel>(channel);
+              tx.country = *Country::parse(country);
+              tx.amount = Money{minor, cur};
+              f[FeatureId::kTxCount1m] = count;
+              f[FeatureId::kLocalHour] = count;
+              (*set)->evaluate(tx, f, d);
+              std::set<std::string> fired;
+              for (const Reason& r : d.reasons) fired.insert(r.rule_id);
+              for (size_t i = 0; i < (*set)->rules().size(); ++i) {
+                const std::string& id = (*set)->rules()[i].id;
+                const bool full = (*set)->fires(i, tx, f);
+                checked += full ? 1 : 0;
+                ASSERT_EQ(fired.count(id) == 1, full)
+                    << id << " type=" << type << " channel=" << channel << " country=" << country
+                    << " minor=" << minor << " currency=" << cur.packed() << " count=" << count;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000);  // the rules do fire, so agreement is not vacuous
+}
+
 TEST(RuleSetStats, CountsHitsPerRuleAndPerHourAcrossShards) {
   auto set = RuleSet::from_yaml_string(R"(name: t
 rules:
