@@ -7,7 +7,6 @@
 //   BM_RulesCompile50               loading + compiling those 50 rules (a reload's cost).
 // Run: build/<release>/bench/fw_bench_rules
 #include <benchmark/benchmark.h>
-
 #include <fmt/format.h>
 
 #include <random>

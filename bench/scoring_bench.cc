@@ -18,7 +18,8 @@ std::string random_model(int trees, int depth, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> unit(0, 1);
   nlohmann::json names = nlohmann::json::array();
-  for (size_t f = 0; f < kFeatureCount; ++f) names.push_back(feature_name(static_cast<FeatureId>(f)));
+  for (size_t f = 0; f < kFeatureCount; ++f)
+    names.push_back(feature_name(static_cast<FeatureId>(f)));
   nlohmann::json tree_list = nlohmann::json::array();
   const int n = (1 << (depth + 1)) - 1;
   const int internal = (1 << depth) - 1;
@@ -49,7 +50,9 @@ std::string random_model(int trees, int depth, uint32_t seed) {
       {"learner",
        {{"feature_names", names},
         {"learner_model_param",
-         {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", std::to_string(kFeatureCount)}}},
+         {{"base_score", "5E-1"},
+          {"num_class", "0"},
+          {"num_feature", std::to_string(kFeatureCount)}}},
         {"objective", {{"name", "binary:logistic"}}},
         {"gradient_booster", {{"name", "gbtree"}, {"model", {{"trees", tree_list}}}}}}}};
   return j.dump();

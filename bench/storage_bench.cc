@@ -139,8 +139,9 @@ void BM_PostgresWrite(benchmark::State& state) {
     return;
   }
   auto admin = PgConnection::open(url, "bench");
-  if (!admin.ok() || !admin->exec("TRUNCATE transactions, decisions, alerts, checkpoints; "
-                                  "UPDATE counters SET value = 0")
+  if (!admin.ok() || !admin
+                          ->exec("TRUNCATE transactions, decisions, alerts, checkpoints; "
+                                 "UPDATE counters SET value = 0")
                           .ok()) {
     state.SkipWithError("cannot empty the benchmark database");
     return;

@@ -188,8 +188,9 @@ int run_backtest(const BacktestOptions& options) {
   BatchIndex index1;
   ActionRecorder recorder(index1);
   HistoryReplayResult run1;
-  if (int rc = replay_history(input, cfg, current, recorder, run1,
-                              [&](uint64_t seq, uint64_t first, size_t) { index1.add(seq, first); });
+  if (int rc =
+          replay_history(input, cfg, current, recorder, run1,
+                         [&](uint64_t seq, uint64_t first, size_t) { index1.add(seq, first); });
       rc != 0) {
     return rc;
   }
@@ -205,8 +206,9 @@ int run_backtest(const BacktestOptions& options) {
   cmp.set_rule_index(std::move(ids));
   input.what = "backtest (candidate rules)";
   HistoryReplayResult run2;
-  if (int rc = replay_history(input, cfg, *candidate, cmp, run2,
-                              [&](uint64_t seq, uint64_t first, size_t) { index2.add(seq, first); });
+  if (int rc =
+          replay_history(input, cfg, *candidate, cmp, run2,
+                         [&](uint64_t seq, uint64_t first, size_t) { index2.add(seq, first); });
       rc != 0) {
     return rc;
   }
@@ -215,12 +217,13 @@ int run_backtest(const BacktestOptions& options) {
   std::lock_guard lock(cmp.mu_);
   // ---- terminal table ----
   std::string out;
-  out += fmt::format("backtest of {} ({}) against {} on {}: {} transactions, {} labelled fraud, {} "
-                     "labelled legitimate, {} rejected records\n\n",
-                     options.rules, cand.version(), current->version(), options.input,
-                     cmp.transactions_, cmp.fraud_, cmp.legit_, run2.rejected);
-  out += fmt::format("{:<28} {:>9} {:>10} {:>9} {:>7}  {}\n", "rule", "hits", "precision",
-                     "recall", "overlap", "most overlapping rule");
+  out += fmt::format(
+      "backtest of {} ({}) against {} on {}: {} transactions, {} labelled fraud, {} "
+      "labelled legitimate, {} rejected records\n\n",
+      options.rules, cand.version(), current->version(), options.input, cmp.transactions_,
+      cmp.fraud_, cmp.legit_, run2.rejected);
+  out += fmt::format("{:<28} {:>9} {:>10} {:>9} {:>7}  {}\n", "rule", "hits", "precision", "recall",
+                     "overlap", "most overlapping rule");
   nlohmann::json rules_json = nlohmann::json::array();
   for (size_t a = 0; a < n; ++a) {
     const RuleTally& t = cmp.tally_[a];

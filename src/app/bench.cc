@@ -92,9 +92,10 @@ int run_bench(const BenchOptions& options) {
     store = std::move(*opened);
     auto before = store->counts();
     if (before.ok() && before->transactions > 0) {
-      spdlog::warn("the database already holds {} transactions; ids seen before are skipped, "
-                   "which is cheaper than storing them: bench into an empty database",
-                   before->transactions);
+      spdlog::warn(
+          "the database already holds {} transactions; ids seen before are skipped, "
+          "which is cheaper than storing them: bench into an empty database",
+          before->transactions);
     }
   }
   if (store) {

@@ -154,15 +154,18 @@ int run_cli(int argc, char** argv) {
   backtest_cmd->add_option("--rules", backtest.rules, "candidate rule-set YAML file")
       ->required()
       ->check(CLI::ExistingFile);
-  backtest_cmd->add_option("--current", backtest.current,
-                           "rule set to compare with (default: the built-in rules)")
+  backtest_cmd
+      ->add_option("--current", backtest.current,
+                   "rule set to compare with (default: the built-in rules)")
       ->check(CLI::ExistingFile);
   backtest_cmd->add_option("--input", backtest.input, "a .csv/.jsonl file or a folder of them")
       ->required();
-  backtest_cmd->add_option("--mapping", backtest.mapping, "column-mapping YAML (docs/column-mapping.md)")
+  backtest_cmd
+      ->add_option("--mapping", backtest.mapping, "column-mapping YAML (docs/column-mapping.md)")
       ->check(CLI::ExistingFile);
-  backtest_cmd->add_option("--labels", backtest.labels,
-                           "late labels (JSON lines); default: labels.jsonl in an input folder")
+  backtest_cmd
+      ->add_option("--labels", backtest.labels,
+                   "late labels (JSON lines); default: labels.jsonl in an input folder")
       ->check(CLI::ExistingFile);
   backtest_cmd->add_option("--json", backtest.json, "also write the full report as JSON here");
   backtest_cmd->add_option("--show-changes", backtest.show_changes,

@@ -34,12 +34,12 @@ int run_replay(const ReplayOptions& options);
 
 struct BacktestOptions {
   AppConfig config;
-  std::string rules;    // candidate rule-set YAML (required)
-  std::string current;  // the rule set to compare with; empty = the built-in default rules
-  std::string input;    // history file or folder
-  std::string mapping;  // optional column-mapping YAML
-  std::string labels;   // optional late labels; default: labels.jsonl in an input folder
-  std::string json;     // optional JSON report
+  std::string rules;           // candidate rule-set YAML (required)
+  std::string current;         // the rule set to compare with; empty = the built-in default rules
+  std::string input;           // history file or folder
+  std::string mapping;         // optional column-mapping YAML
+  std::string labels;          // optional late labels; default: labels.jsonl in an input folder
+  std::string json;            // optional JSON report
   size_t show_changes = 20;    // changed transactions listed on the terminal
   size_t max_changes = 10000;  // changed transactions kept for the JSON report
   bool quiet = false;
@@ -50,7 +50,7 @@ struct BenchOptions {
   AppConfig config;
   uint64_t transactions = 2'000'000;
   size_t accounts = 1'000'000;
-  std::string sqlite;  // when set, persist every transaction and decision to this database
+  std::string sqlite;     // when set, persist every transaction and decision to this database
   bool postgres = false;  // persist to PostgreSQL (config.database_url / environment) instead
   bool json = false;
 };

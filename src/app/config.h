@@ -23,11 +23,11 @@ struct AppConfig {
   bool synchronous_full = false;
   // PostgreSQL. The URL is better given through FRAUDWATCH_DATABASE_URL (or PG* variables)
   // than in a file: a config file must never hold a password.
-  std::string database_url;        // empty = $FRAUDWATCH_DATABASE_URL, else libpq's PG* vars
-  bool migrate = true;             // apply pending schema migrations at start-up
-  size_t read_connections = 4;     // pool for the API's reads (the writer has its own)
-  int partition_days_ahead = 3;    // daily transaction partitions created ahead
-  int retention_days = 0;          // `fraudwatch db maintain` drops older days; 0 = keep all
+  std::string database_url;      // empty = $FRAUDWATCH_DATABASE_URL, else libpq's PG* vars
+  bool migrate = true;           // apply pending schema migrations at start-up
+  size_t read_connections = 4;   // pool for the API's reads (the writer has its own)
+  int partition_days_ahead = 3;  // daily transaction partitions created ahead
+  int retention_days = 0;        // `fraudwatch db maintain` drops older days; 0 = keep all
   // server
   std::string bind = "127.0.0.1";
   int port = 8080;

@@ -33,12 +33,13 @@ int run_db(const DbOptions& options) {
       spdlog::error("{}", m.error().message());
       return 1;
     }
-    spdlog::info("{}: created {} partition(s){}; dropped {} partition(s){}; deleted {} decisions",
-                 where, m->created.size(),
-                 m->created.empty() ? "" : " (" + fmt::format("{}", fmt::join(m->created, ", ")) + ")",
-                 m->dropped.size(),
-                 m->dropped.empty() ? "" : " (" + fmt::format("{}", fmt::join(m->dropped, ", ")) + ")",
-                 m->decisions_deleted);
+    spdlog::info(
+        "{}: created {} partition(s){}; dropped {} partition(s){}; deleted {} decisions", where,
+        m->created.size(),
+        m->created.empty() ? "" : " (" + fmt::format("{}", fmt::join(m->created, ", ")) + ")",
+        m->dropped.size(),
+        m->dropped.empty() ? "" : " (" + fmt::format("{}", fmt::join(m->dropped, ", ")) + ")",
+        m->decisions_deleted);
     if (cfg.retention_days == 0) spdlog::info("retention is off (storage.retention_days: 0)");
     return 0;
   }

@@ -49,9 +49,8 @@ void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreW
   server.route("GET", "/ready", [&writer](const HttpRequest&) {
     const StoreWriterStats ws = writer.stats();
     if (ws.healthy) return HttpResponse::json(200, R"({"status":"ready"})");
-    nlohmann::json body = {{"status", "store failing"},
-                           {"error", ws.last_error},
-                           {"failed_writes", ws.failed_writes}};
+    nlohmann::json body = {
+        {"status", "store failing"}, {"error", ws.last_error}, {"failed_writes", ws.failed_writes}};
     return HttpResponse::json(503, body.dump());
   });
   server.route("GET", "/", [](const HttpRequest&) {
@@ -220,9 +219,10 @@ int run_demo(const DemoOptions& options) {
     }
   }
   if (tty) fmt::print(stderr, "\n");
-  spdlog::info("stopping: draining the engine and flushing the store (giving up after {} s "
-               "if the database stays unavailable)",
-               options.shutdown_timeout_s);
+  spdlog::info(
+      "stopping: draining the engine and flushing the store (giving up after {} s "
+      "if the database stays unavailable)",
+      options.shutdown_timeout_s);
   writer.give_up_at(Steady::now() + shutdown_timeout);
   engine.stop();
   writer.stop();

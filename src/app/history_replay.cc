@@ -90,7 +90,8 @@ int replay_history(const HistoryInput& input, const AppConfig& cfg,
     if (dead_out == nullptr && !input.dead_letters.empty()) {
       dead_out = std::fopen(input.dead_letters.c_str(), "w");
     }
-    if (rejected < 5 && !input.quiet) spdlog::warn("rejected {}: {}: {}", d.source, d.field, d.reason);
+    if (rejected < 5 && !input.quiet)
+      spdlog::warn("rejected {}: {}: {}", d.source, d.field, d.reason);
     ++rejected;
     if (dead_out != nullptr) {
       nlohmann::json j = {

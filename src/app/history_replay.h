@@ -17,10 +17,10 @@
 namespace fw {
 
 struct HistoryInput {
-  std::string input;         // file or folder
-  std::string mapping;       // optional column-mapping YAML
-  std::string labels;        // optional late labels; default: labels.jsonl files of a folder
-  std::string dead_letters;  // where rejected records go; empty: counted only
+  std::string input;            // file or folder
+  std::string mapping;          // optional column-mapping YAML
+  std::string labels;           // optional late labels; default: labels.jsonl files of a folder
+  std::string dead_letters;     // where rejected records go; empty: counted only
   std::string what = "replay";  // progress-line prefix
   bool quiet = false;           // no progress line, labels line or rejection warnings
 };

@@ -34,7 +34,8 @@ namespace {
 void add_data_flags(CLI::App* cmd, MlCommands::Data& d) {
   cmd->add_option("--input", d.input, "history: a .csv/.jsonl file or a folder of them")
       ->required();
-  cmd->add_option("--mapping", d.mapping, "column-mapping YAML for the input (docs/column-mapping.md)");
+  cmd->add_option("--mapping", d.mapping,
+                  "column-mapping YAML for the input (docs/column-mapping.md)");
   cmd->add_option("--labels", d.labels,
                   "late labels (JSON lines); default: the input folder's labels.jsonl");
   cmd->add_option("--from", d.from,
@@ -110,7 +111,8 @@ int run_train(const MlCommands& c) {
   }
   fmt::print(stderr, "\nvalidation (latest {:.0f}% of rows, threshold by {}):\n{}",
              100 * c.options.validation_fraction, policy->describe(), report_table(r->validation));
-  fmt::print(stderr, "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg)\n",
+  fmt::print(stderr,
+             "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg)\n",
              c.out);
   return 0;
 }
@@ -144,40 +146,59 @@ std::shared_ptr<MlCommands> add_ml_commands(CLI::App& app) {
   auto c = std::make_shared<MlCommands>();
   TrainOptions& o = c->options;
   c->train = app.add_subcommand(
-      "train", "train a gradient-boosted model on labelled history, replayed through the engine's "
-               "feature code (docs/models.md)");
+      "train",
+      "train a gradient-boosted model on labelled history, replayed through the engine's "
+      "feature code (docs/models.md)");
   add_data_flags(c->train, c->train_data);
   c->train->add_option("--out", c->out, "model folder to write")->required();
-  c->train->add_option("--validation", o.validation_fraction,
-                       "share of the latest rows held out for validation, early stopping and "
-                       "the threshold")
+  c->train
+      ->add_option("--validation", o.validation_fraction,
+                   "share of the latest rows held out for validation, early stopping and "
+                   "the threshold")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 0.9));
-  c->train->add_option("--trials", o.search_trials,
-                       "hyperparameter trials: the given parameters, then random draws")
+  c->train
+      ->add_option("--trials", o.search_trials,
+                   "hyperparameter trials: the given parameters, then random draws")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   c->train->add_option("--rounds", o.max_rounds, "trees at most (early stopping picks fewer)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  c->train->add_option("--early-stopping", o.early_stopping_rounds,
-                       "stop after this many rounds without a better validation PR AUC")
+  c->train
+      ->add_option("--early-stopping", o.early_stopping_rounds,
+                   "stop after this many rounds without a better validation PR AUC")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  c->train->add_option("--max-depth", o.params.max_depth)->capture_default_str()->check(CLI::Range(1, 16));
-  c->train->add_option("--eta", o.params.eta, "learning rate")->capture_default_str()->check(CLI::Range(0.001, 1.0));
-  c->train->add_option("--subsample", o.params.subsample)->capture_default_str()->check(CLI::Range(0.1, 1.0));
-  c->train->add_option("--colsample", o.params.colsample_bytree)->capture_default_str()->check(CLI::Range(0.1, 1.0));
-  c->train->add_option("--min-child-weight", o.params.min_child_weight)->capture_default_str()->check(CLI::Range(0.0, 1000.0));
-  c->train->add_option("--scale-pos-weight", c->scale_pos_weight,
-                       "weight of fraud rows: auto = legit/fraud of the training rows")
+  c->train->add_option("--max-depth", o.params.max_depth)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  c->train->add_option("--eta", o.params.eta, "learning rate")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1.0));
+  c->train->add_option("--subsample", o.params.subsample)
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1.0));
+  c->train->add_option("--colsample", o.params.colsample_bytree)
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1.0));
+  c->train->add_option("--min-child-weight", o.params.min_child_weight)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1000.0));
+  c->train
+      ->add_option("--scale-pos-weight", c->scale_pos_weight,
+                   "weight of fraud rows: auto = legit/fraud of the training rows")
       ->capture_default_str();
-  c->train->add_option("--threshold", c->threshold,
-                       "threshold choice on validation: f1, precision:P or cost:FP,FN")
+  c->train
+      ->add_option("--threshold", c->threshold,
+                   "threshold choice on validation: f1, precision:P or cost:FP,FN")
       ->capture_default_str();
-  c->train->add_option("--k", c->k, "alerts per day for account precision@k")->capture_default_str();
+  c->train->add_option("--k", c->k, "alerts per day for account precision@k")
+      ->capture_default_str();
   c->train->add_option("--seed", o.seed, "same data and seed, same model")->capture_default_str();
-  c->train->add_option("--threads", o.threads, "XGBoost threads")->capture_default_str()->check(CLI::Range(1, 256));
+  c->train->add_option("--threads", o.threads, "XGBoost threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
 
   c->evaluate = app.add_subcommand(
       "evaluate", "evaluate a model on labelled history: a table on stderr, JSON on stdout");

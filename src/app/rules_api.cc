@@ -35,8 +35,8 @@ void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader
     }
     return HttpResponse::json(
         200, nlohmann::json{{"version", rules->version()},
-                            {"policy", {{"review_at", rules->review_at()},
-                                        {"block_at", rules->block_at()}}},
+                            {"policy",
+                             {{"review_at", rules->review_at()}, {"block_at", rules->block_at()}}},
                             {"rules", list}}
                  .dump());
   });

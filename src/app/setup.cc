@@ -32,8 +32,9 @@ SimulatorConfig simulator_config(const AppConfig& cfg) {
 Result<std::unique_ptr<Store>> open_store(const AppConfig& cfg, bool fresh) {
   if (cfg.backend == "postgres") {
     if (fresh) {
-      return make_error("--fresh", "is only for the SQLite demo database; fraudwatch never "
-                                   "deletes a PostgreSQL database");
+      return make_error("--fresh",
+                        "is only for the SQLite demo database; fraudwatch never "
+                        "deletes a PostgreSQL database");
     }
     return open_postgres_store({.url = database_url(cfg.database_url),
                                 .migrate = cfg.migrate,

@@ -52,8 +52,8 @@ constexpr std::array<NameDef, 16> kTxFields = {{
 }};
 
 constexpr std::array<std::string_view, 11> kBoolFeatures = {
-    "has_prev",       "has_prev_location",  "new_device",       "new_country",
-    "new_merchant",   "country_changed_1h", "is_international", "is_high_risk_mcc",
+    "has_prev",        "has_prev_location",        "new_device",       "new_country",
+    "new_merchant",    "country_changed_1h",       "is_international", "is_high_risk_mcc",
     "is_round_amount", "near_reporting_threshold", "card_present"};
 
 constexpr std::array<std::string_view, 3> kDurationFeatures = {
@@ -206,8 +206,7 @@ bool guardable(Op op) {
 
 class Compiler {
  public:
-  Compiler(const std::vector<NamedList>& lists, Program& program)
-      : lists_(lists), prog_(program) {}
+  Compiler(const std::vector<NamedList>& lists, Program& program) : lists_(lists), prog_(program) {}
 
   void compile(const Node& root, CompiledExpr& out) {
     const Type t = check(root);
@@ -328,8 +327,8 @@ class Compiler {
     std::vector<std::string> names;
     for (const NamedList& l : lists_) names.push_back(l.name);
     if (names.empty()) {
-      fail(call.kids[0]->offset, "unknown list '" + name +
-                                     "': this rule set defines no lists (add them under 'lists:')");
+      fail(call.kids[0]->offset,
+           "unknown list '" + name + "': this rule set defines no lists (add them under 'lists:')");
     }
     fail(call.kids[0]->offset, "unknown list '" + name + "'" + suggestion(name, names));
   }
@@ -486,8 +485,7 @@ class Compiler {
     }
     const Type a = check(l);
     const Type b = check(r);
-    const std::string both =
-        std::string(type_name(a)) + " and " + std::string(type_name(b));
+    const std::string both = std::string(type_name(a)) + " and " + std::string(type_name(b));
     if (is_comparison(n.op)) {
       const bool eq_op = n.op == Tok::kEq || n.op == Tok::kNe;
       if (a == Type::kString || b == Type::kString) {
@@ -509,7 +507,8 @@ class Compiler {
         const bool ok = (is_amount(l) && r.kind == NodeKind::kMoney) ||
                         (is_amount(r) && l.kind == NodeKind::kMoney);
         if (!ok) {
-          if (a != b) fail(n.offset, "cannot compare " + both + " (money compares with money: 100 EUR)");
+          if (a != b)
+            fail(n.offset, "cannot compare " + both + " (money compares with money: 100 EUR)");
           fail(n.offset, "money compares 'amount' with a constant: amount > 100 EUR");
         }
         return Type::kBool;
@@ -587,12 +586,13 @@ class Compiler {
     if (t == Type::kMoney) {
       if (!is_amount(x) || n.kids[1]->kind != NodeKind::kMoney ||
           n.kids[2]->kind != NodeKind::kMoney) {
-        fail(n.offset, "money between needs amount and two constants: amount between 100 EUR "
-                       "and 200 EUR");
+        fail(n.offset,
+             "money between needs amount and two constants: amount between 100 EUR "
+             "and 200 EUR");
       }
       if (n.kids[1]->currency != n.kids[2]->currency) {
-        fail(n.kids[2]->offset, "both bounds must be in one currency, got " +
-                                    n.kids[1]->currency + " and " + n.kids[2]->currency);
+        fail(n.kids[2]->offset, "both bounds must be in one currency, got " + n.kids[1]->currency +
+                                    " and " + n.kids[2]->currency);
       }
       return;
     }
@@ -713,9 +713,8 @@ class Compiler {
       if (money_or_chain(n, cmp, set) && set.size() > 1) {
         note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
         prog_.money_sets.push_back(std::move(set));
-        push_instr(instr(Op::kMoneyAny, *cmp, 0,
-                         static_cast<uint32_t>(prog_.money_sets.size() - 1)),
-                   1);
+        push_instr(
+            instr(Op::kMoneyAny, *cmp, 0, static_cast<uint32_t>(prog_.money_sets.size() - 1)), 1);
         return;
       }
     }
@@ -749,7 +748,7 @@ class Compiler {
       prog_.money.push_back(m);
       note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
       push_instr(instr(Op::kMoneyCmp, money_left ? flipped(cmp) : cmp, 0,
-                  static_cast<uint32_t>(prog_.money.size() - 1)),
+                       static_cast<uint32_t>(prog_.money.size() - 1)),
                  1);
       return;
     }
@@ -816,8 +815,8 @@ class Compiler {
       }
       set.hashes.build(keys);
       prog_.str_sets.push_back(std::move(set));
-      push_instr(instr(Op::kStrIn, Cmp::kEq, d->id, static_cast<uint32_t>(prog_.str_sets.size() - 1)),
-                 1);
+      push_instr(
+          instr(Op::kStrIn, Cmp::kEq, d->id, static_cast<uint32_t>(prog_.str_sets.size() - 1)), 1);
     } else {
       if (d && d->kind == Kind::kCode) {
         numbers.clear();
@@ -928,9 +927,8 @@ bool compile_expression(std::string_view text, const std::vector<NamedList>& lis
   }
   // Roll back on error so a failed expression leaves nothing behind.
   const size_t code = program.code.size(), money = program.money.size(),
-               money_sets = program.money_sets.size(),
-               strings = program.strings.size(), str_sets = program.str_sets.size(),
-               num_sets = program.num_sets.size();
+               money_sets = program.money_sets.size(), strings = program.strings.size(),
+               str_sets = program.str_sets.size(), num_sets = program.num_sets.size();
   try {
     Compiler(lists, program).compile(*root, out);
     return true;

@@ -12,10 +12,10 @@ namespace fw {
 
 // What the rules of one rule set concluded about one transaction.
 struct PolicyInputs {
-  double rule_score = 0;       // 1 - prod(1 - score) over the fired scoring rules, in [0, 1]
-  bool force_block = false;    // a fired rule has action: block
-  bool force_review = false;   // a fired rule has action: review
-  bool allow_listed = false;   // a fired rule has action: allow (allow-list override)
+  double rule_score = 0;      // 1 - prod(1 - score) over the fired scoring rules, in [0, 1]
+  bool force_block = false;   // a fired rule has action: block
+  bool force_review = false;  // a fired rule has action: review
+  bool allow_listed = false;  // a fired rule has action: allow (allow-list override)
 };
 
 // Thresholds, from the rule set's `policy:` section.

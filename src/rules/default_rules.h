@@ -6,7 +6,8 @@
 
 namespace fw::rules {
 
-inline constexpr std::string_view kDefaultRulesYaml = R"(# fraudwatch default rule set. Reference: docs/rules.md (the language, the actions, the policy,
+inline constexpr std::string_view kDefaultRulesYaml =
+    R"(# fraudwatch default rule set. Reference: docs/rules.md (the language, the actions, the policy,
 # and the rationale of every rule below). Unknown keys are errors; a rule set with any error is
 # rejected whole and the running one stays.
 name: default

@@ -166,8 +166,8 @@ bool lex(std::string_view s, std::vector<Token>& out, LexError& error) {
           if (i + 1 >= s.size()) break;
           const char e = s[i + 1];
           if (e != '\\' && e != '"' && e != '\'') {
-            error = {static_cast<uint32_t>(i),
-                     "unknown escape '\\" + std::string(1, e) + "' (only \\\\, \\\" and \\' exist)"};
+            error = {static_cast<uint32_t>(i), "unknown escape '\\" + std::string(1, e) +
+                                                   "' (only \\\\, \\\" and \\' exist)"};
             return false;
           }
           value += e;

@@ -63,8 +63,8 @@ class Parser {
   struct Depth {
     explicit Depth(Parser& p, uint32_t offset) : p_(p) {
       if (++p_.depth_ > kMaxNesting) {
-        fail(offset, "expression is nested too deeply (more than " +
-                         std::to_string(kMaxNesting) + " levels)");
+        fail(offset, "expression is nested too deeply (more than " + std::to_string(kMaxNesting) +
+                         " levels)");
       }
     }
     ~Depth() { --p_.depth_; }
@@ -182,7 +182,8 @@ class Parser {
       n->kids.push_back(std::move(left));
       n->kids.push_back(parse_sum());
       if (!is_word(peek(), "and")) {
-        fail(peek().offset, "expected 'and' in 'x between low and high', found " + describe(peek()));
+        fail(peek().offset,
+             "expected 'and' in 'x between low and high', found " + describe(peek()));
       }
       take();
       n->kids.push_back(parse_sum());

@@ -122,14 +122,14 @@ FW_INLINE double code_of(const Transaction& tx, TxCode field) {
 }
 
 // A true/false result: pushed, or, for a guard, ends the expression when false.
-#define FW_RESULT(expr)                      \
-  do {                                       \
-    const bool v_ = (expr);                  \
-    if (in.flags & kGuardFlag) {             \
-      if (!v_) return false;                 \
-    } else {                                 \
-      st[++sp] = v_ ? 1 : 0;                 \
-    }                                        \
+#define FW_RESULT(expr)          \
+  do {                           \
+    const bool v_ = (expr);      \
+    if (in.flags & kGuardFlag) { \
+      if (!v_) return false;     \
+    } else {                     \
+      st[++sp] = v_ ? 1 : 0;     \
+    }                            \
   } while (0)
 
 FW_INLINE bool exec(const Program& p, uint32_t start, const Transaction& tx,

@@ -54,8 +54,8 @@ ReloadOutcome RuleReloader::poll() {
     // Same metadata can still hide an in-place rewrite within one file-time tick; small files
     // are cheap to hash, so check their content too.
     bool readable = false;
-    if (!now.exists || now.size >= kHashAlwaysBelow || content_hash(path_, readable) == seen_hash_ ||
-        !readable) {
+    if (!now.exists || now.size >= kHashAlwaysBelow ||
+        content_hash(path_, readable) == seen_hash_ || !readable) {
       return ReloadOutcome{ReloadOutcome::Kind::kUnchanged, current_->version(), ""};
     }
   }

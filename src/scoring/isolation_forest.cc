@@ -24,7 +24,8 @@ Result<IsolationForest> IsolationForest::train(std::span<const float> rows, size
   }
   const size_t n = rows.size() / columns;
   const size_t samples = std::min(o.max_samples, n);
-  const auto height_limit = static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max<size_t>(samples, 2)))));
+  const auto height_limit =
+      static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max<size_t>(samples, 2)))));
   IsolationForest f;
   f.columns_ = columns;
   f.c_norm_ = isolation_c(static_cast<double>(samples));
@@ -56,8 +57,8 @@ Result<IsolationForest> IsolationForest::train(std::span<const float> rows, size
       stack.pop_back();
       const size_t count = task.end - task.begin;
       auto make_leaf = [&] {
-        f.nodes_[task.node] = {static_cast<float>(task.depth + isolation_c(static_cast<double>(count))),
-                               kLeaf, 0};
+        f.nodes_[task.node] = {
+            static_cast<float>(task.depth + isolation_c(static_cast<double>(count))), kLeaf, 0};
       };
       if (task.depth >= height_limit || count <= 1) {
         make_leaf();

@@ -40,7 +40,7 @@ class IsolationForest {
 
  private:
   struct Node {
-    float threshold;  // internal: go left when x[feature] < threshold; leaf: path length
+    float threshold;   // internal: go left when x[feature] < threshold; leaf: path length
     uint32_t feature;  // kLeaf for leaves
     uint32_t left;     // right = left + 1
   };

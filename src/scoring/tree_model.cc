@@ -80,14 +80,16 @@ Result<const json*> array_member(const json& obj, const std::string& path, const
   std::string field = path + "." + key;
   if (!(*m)->is_array()) return make_error(field, "expected an array");
   if ((*m)->size() != n) {
-    return make_error(field, fmt::format("has {} elements, expected {} (num_nodes)", (*m)->size(), n));
+    return make_error(field,
+                      fmt::format("has {} elements, expected {} (num_nodes)", (*m)->size(), n));
   }
   return *m;
 }
 
 Result<int64_t> integer_at(const json& arr, size_t i, const std::string& field) {
   const json& v = arr[i];
-  if (!v.is_number_integer()) return make_error(fmt::format("{}[{}]", field, i), "expected an integer");
+  if (!v.is_number_integer())
+    return make_error(fmt::format("{}[{}]", field, i), "expected an integer");
   return v.get<int64_t>();
 }
 
@@ -254,9 +256,8 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
                       "them to its feature schema by name)");
   }
   if ((*names)->size() != num_feature) {
-    return make_error("learner.feature_names",
-                      fmt::format("has {} names but num_feature is {}", (*names)->size(),
-                                  num_feature));
+    return make_error("learner.feature_names", fmt::format("has {} names but num_feature is {}",
+                                                           (*names)->size(), num_feature));
   }
   std::vector<bool> seen(kFeatureCount, false);
   for (size_t i = 0; i < num_feature; ++i) {

@@ -100,9 +100,8 @@ void StoreWriter::give_up_at(std::chrono::steady_clock::time_point deadline) {
 void StoreWriter::pause(std::chrono::milliseconds d) {
   std::unique_lock lock(give_up_mu_);
   auto until = std::chrono::steady_clock::now() + d;
-  give_up_cv_.wait_until(lock, until, [&] {
-    return give_up_at_ && std::chrono::steady_clock::now() >= *give_up_at_;
-  });
+  give_up_cv_.wait_until(
+      lock, until, [&] { return give_up_at_ && std::chrono::steady_clock::now() >= *give_up_at_; });
   if (give_up_at_ && *give_up_at_ < until && std::chrono::steady_clock::now() < *give_up_at_) {
     give_up_cv_.wait_until(lock, *give_up_at_);
   }
@@ -124,9 +123,10 @@ StoreWriter::Attempt StoreWriter::write_with_retry(const WriteBatch& part) {
       stats_.last_error = st.error().message();
     }
     if (giving_up()) {
-      spdlog::error("store write of {} transactions failed and the shutdown deadline has "
-                    "passed; giving up: {}",
-                    part.scored.size(), st.error().message());
+      spdlog::error(
+          "store write of {} transactions failed and the shutdown deadline has "
+          "passed; giving up: {}",
+          part.scored.size(), st.error().message());
       return {Attempt::kGaveUp, st.error()};
     }
     spdlog::error("store write of {} transactions failed, retrying in {} ms: {}",
@@ -216,8 +216,8 @@ bool StoreWriter::write_isolating(WriteBatch& part) {
   }
   if (part.scored.size() == 1) {
     Scored& s = part.scored.front();
-    spdlog::error("transaction '{}' refused by the store, kept as a dead letter: {}",
-                  s.tx.id, e.message());
+    spdlog::error("transaction '{}' refused by the store, kept as a dead letter: {}", s.tx.id,
+                  e.message());
     part.dead_letters.push_back(refused_dead_letter(to_json(s.tx), s.decision.decided_at, e));
     part.scored.clear();
     part.alerts.clear();

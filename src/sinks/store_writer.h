@@ -13,16 +13,17 @@
 // transactions are isolated: the others are stored, each offending one becomes a dead letter
 // naming the reason. Only after give_up_at() has passed does the writer stop retrying: it then
 // discards what it holds and what arrives, counting it in StoreWriterStats::abandoned (the
-// checkpoint does not cover it, so the source re-reads it on restart). Thread-safe: consume() and add_dead_letters() from any thread.
+// checkpoint does not cover it, so the source re-reads it on restart). Thread-safe: consume() and
+// add_dead_letters() from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <optional>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -102,7 +103,7 @@ class StoreWriter final : public DecisionSink {
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
-  bool abandoned_any_ = false;                      // writer thread only
+  bool abandoned_any_ = false;  // writer thread only
 
   mutable std::mutex give_up_mu_;
   std::condition_variable give_up_cv_;

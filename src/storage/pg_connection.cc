@@ -80,23 +80,23 @@ Error PgConnection::error(std::string_view doing, const PGresult* result) const 
     if (ch == '\n' || ch == '\t') ch = ' ';
   }
   std::string advice;
-  const char* state =
-      result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view sqlstate = state != nullptr ? state : "";
   if (msg.find("password authentication failed") != std::string::npos ||
       msg.find("no password supplied") != std::string::npos ||
       msg.find("pg_hba.conf") != std::string::npos ||
-      (msg.find("role \"") != std::string::npos && msg.find("does not exist") != std::string::npos) ||
-      sqlstate == "28P01" ||
-      sqlstate == "28000") {
+      (msg.find("role \"") != std::string::npos &&
+       msg.find("does not exist") != std::string::npos) ||
+      sqlstate == "28P01" || sqlstate == "28000") {
     advice = "authentication failed: check the user and password (in " +
              std::string(kDatabaseUrlEnv) + ", PGPASSWORD or ~/.pgpass) and pg_hba.conf";
   } else if (msg.find("does not exist") != std::string::npos && sqlstate.empty() &&
              msg.find("database") != std::string::npos) {
     advice = "create the database first (createdb), or point the URL at an existing one";
   } else if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
-    advice = "the server is unreachable or closed the connection: check that PostgreSQL is "
-             "running and reachable (host, port, sslmode in the URL or PG* variables)";
+    advice =
+        "the server is unreachable or closed the connection: check that PostgreSQL is "
+        "running and reachable (host, port, sslmode in the URL or PG* variables)";
   } else if (sqlstate.substr(0, 2) == "53") {
     advice = "the server is out of resources (disk, memory or connections)";
   }
@@ -135,8 +135,7 @@ struct ParamArrays {
   }
 };
 // Text parameters must be NUL-terminated for libpq; copies them when they are views.
-std::vector<std::string> own_text(const std::vector<PgParam>& params,
-                                  std::vector<PgParam>& out) {
+std::vector<std::string> own_text(const std::vector<PgParam>& params, std::vector<PgParam>& out) {
   std::vector<std::string> owned;
   owned.reserve(params.size());
   out = params;
@@ -150,16 +149,15 @@ std::vector<std::string> own_text(const std::vector<PgParam>& params,
 }  // namespace
 
 Result<PgResult> PgConnection::exec_params(const std::string& sql,
-                                           const std::vector<PgParam>& params,
-                                           bool binary_result) {
+                                           const std::vector<PgParam>& params, bool binary_result) {
   if (conn_ == nullptr) return error("not connected");
   std::vector<PgParam> p;
   auto owned = own_text(params, p);
   ParamArrays a(p);
-  return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr,
-                            a.values.data(), a.lengths.data(), a.formats.data(),
-                            binary_result ? 1 : 0),
-               "query failed");
+  return check(
+      PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, a.values.data(),
+                   a.lengths.data(), a.formats.data(), binary_result ? 1 : 0),
+      "query failed");
 }
 
 Status PgConnection::prepare(const std::string& name, const std::string& sql) {

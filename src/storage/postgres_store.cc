@@ -425,8 +425,8 @@ Result<Transaction> read_transaction(const PGresult* r, int row, int c) {
   tx.counterparty = pg_text(r, row, c + 16);
   tx.card_present = PQgetvalue(r, row, c + 17)[0] == 't';
   tx.card_token = pg_text(r, row, c + 18);
-  tx.label = pg_null(r, row, c + 19) ? Label::kUnknown
-                                     : static_cast<Label>(pg_int64(r, row, c + 19));
+  tx.label =
+      pg_null(r, row, c + 19) ? Label::kUnknown : static_cast<Label>(pg_int64(r, row, c + 19));
   tx.fraud_pattern = pg_text(r, row, c + 20);
   tx.finalize_keys();
   return tx;
@@ -524,13 +524,14 @@ Result<MigrationOutcome> migrate(PgConnection& c, const Clock& clock) {
 
 std::string create_partition_sql(int64_t day) {
   return "CREATE TABLE IF NOT EXISTS " + transactions_partition_name(day) +
-         " PARTITION OF transactions FOR VALUES FROM (" + int_text(day * kMicrosPerDay) +
-         ") TO (" + int_text((day + 1) * kMicrosPerDay) + ")";
+         " PARTITION OF transactions FOR VALUES FROM (" + int_text(day * kMicrosPerDay) + ") TO (" +
+         int_text((day + 1) * kMicrosPerDay) + ")";
 }
 
 void quiet_notices(PgConnection& c) {
   // CREATE ... IF NOT EXISTS emits notices; libpq would print them on stderr.
-  PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c.get(), [](void*, const char*) {}, nullptr);
 }
 
 Result<PgConnection> connect(const std::string& url, const std::string& name) {
@@ -998,11 +999,9 @@ Status PostgresStore::write_rows(const WriteBatch& batch) {
 
   for (const DeadLetter& dl : batch.dead_letters) {
     std::string received = int_text(dl.received_at);
-    auto r = writer_.exec_prepared("fw_dead_letter", {{dl.source},
-                                                      {dl.raw, /*binary=*/true},
-                                                      {dl.field},
-                                                      {dl.reason},
-                                                      {received}});
+    auto r = writer_.exec_prepared(
+        "fw_dead_letter",
+        {{dl.source}, {dl.raw, /*binary=*/true}, {dl.field}, {dl.reason}, {received}});
     if (!r.ok()) return r.error();
     delta[kDeadLetters] += std::strtoll(PQcmdTuples(r->get()), nullptr, 10);
   }
@@ -1168,8 +1167,8 @@ Result<MigrationOutcome> migrate_postgres(const std::string& url, const Clock& c
   return migrate(*c, clock);
 }
 
-Result<MaintenanceOutcome> maintain_postgres(const std::string& url, Timestamp now,
-                                             int days_ahead, int retention_days) {
+Result<MaintenanceOutcome> maintain_postgres(const std::string& url, Timestamp now, int days_ahead,
+                                             int retention_days) {
   auto conn = connect(url, "fraudwatch-maintain");
   if (!conn.ok()) return conn.error();
   PgConnection& c = *conn;

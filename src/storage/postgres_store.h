@@ -25,7 +25,7 @@ struct PostgresOptions {
   // Apply pending migrations at open. false: refuse a database whose schema is older than this
   // build (run `fraudwatch db migrate` first), so a deploy never migrates by surprise.
   bool migrate = true;
-  size_t read_connections = 4;  // the read pool's size (connections opened on first use)
+  size_t read_connections = 4;   // the read pool's size (connections opened on first use)
   int partition_days_ahead = 3;  // daily transaction partitions created ahead of today at open
   // Stamps checkpoints.updated_at, schema_migrations.applied_at and decides "today" for
   // partitions. nullptr: the system clock. Must outlive the store.
@@ -59,8 +59,8 @@ struct MaintenanceOutcome {
   std::vector<std::string> dropped;
   int64_t decisions_deleted = 0;
 };
-Result<MaintenanceOutcome> maintain_postgres(const std::string& url, Timestamp now,
-                                             int days_ahead, int retention_days);
+Result<MaintenanceOutcome> maintain_postgres(const std::string& url, Timestamp now, int days_ahead,
+                                             int retention_days);
 
 // The name of the partition holding UTC day `day` (days since 1970-01-01): transactions_YYYYMMDD.
 std::string transactions_partition_name(int64_t day);

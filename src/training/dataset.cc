@@ -1,8 +1,8 @@
 #include "training/dataset.h"
 
-#include <queue>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 
 #include "features/feature_engine.h"
@@ -79,7 +79,8 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
         sched.take_due(tx.ts, arrived);
         for (LabelEvent& ev : arrived) {
           if (ev.label != Label::kFraud) continue;
-          const Timestamp due = std::max(ev.labelled_at, ev.transaction_ts + options.label_delay_us);
+          const Timestamp due =
+              std::max(ev.labelled_at, ev.transaction_ts + options.label_delay_us);
           pending.push({due, seq++, std::move(ev)});
         }
       }
@@ -120,8 +121,8 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
       d.y.push_back(tx.label == Label::kFraud ? 1.0F : 0.0F);
       d.ts.push_back(tx.ts);
       d.account.push_back(tx.account_key);
-      auto [it, inserted] =
-          pattern_index.try_emplace(tx.fraud_pattern, static_cast<uint16_t>(d.pattern_names.size()));
+      auto [it, inserted] = pattern_index.try_emplace(
+          tx.fraud_pattern, static_cast<uint16_t>(d.pattern_names.size()));
       if (inserted) d.pattern_names.push_back(tx.fraud_pattern);
       d.pattern.push_back(it->second);
     }

@@ -47,7 +47,8 @@ EvaluationReport evaluate_scores(const Dataset& data, size_t begin, size_t end,
   r.roc_auc = roc_auc(curve);
   r.average_precision = average_precision(curve);
   r.at_threshold = confusion_at(scores, labels, threshold);
-  for (double fpr : {0.001, 0.005, 0.01, 0.05}) r.recall_at_fpr.emplace_back(fpr, recall_at_fpr(curve, fpr));
+  for (double fpr : {0.001, 0.005, 0.01, 0.05})
+    r.recall_at_fpr.emplace_back(fpr, recall_at_fpr(curve, fpr));
   r.precision_at_k = account_precision_at_k(
       scores, labels, std::span<const Timestamp>(data.ts.data() + begin, r.rows),
       std::span<const uint64_t>(data.account.data() + begin, r.rows), k);
@@ -84,7 +85,9 @@ nlohmann::json report_to_json(const EvaluationReport& r) {
   j["average_precision"] = r.average_precision;
   j["threshold"] = r.threshold;
   const Confusion& c = r.at_threshold;
-  j["at_threshold"] = {{"precision", c.precision()}, {"recall", c.recall()}, {"f1", c.f1()},
+  j["at_threshold"] = {{"precision", c.precision()},
+                       {"recall", c.recall()},
+                       {"f1", c.f1()},
                        {"false_positive_rate", c.fpr()},
                        {"confusion", {{"tp", c.tp}, {"fp", c.fp}, {"fn", c.fn}, {"tn", c.tn}}}};
   nlohmann::json raf = nlohmann::json::array();
@@ -111,9 +114,10 @@ nlohmann::json report_to_json(const EvaluationReport& r) {
 std::string report_table(const EvaluationReport& r) {
   std::string s;
   const Confusion& c = r.at_threshold;
-  s += fmt::format("rows {} ({} fraud, {:.3f}%), {} .. {}\n", r.rows, r.positives,
-                   r.rows ? 100.0 * static_cast<double>(r.positives) / static_cast<double>(r.rows) : 0,
-                   r.rows ? format_rfc3339(r.from) : "-", r.rows ? format_rfc3339(r.to) : "-");
+  s += fmt::format(
+      "rows {} ({} fraud, {:.3f}%), {} .. {}\n", r.rows, r.positives,
+      r.rows ? 100.0 * static_cast<double>(r.positives) / static_cast<double>(r.rows) : 0,
+      r.rows ? format_rfc3339(r.from) : "-", r.rows ? format_rfc3339(r.to) : "-");
   s += fmt::format("  ROC AUC             {:.4f}\n", r.roc_auc);
   s += fmt::format("  PR AUC (avg prec.)  {:.4f}\n", r.average_precision);
   s += fmt::format("  at threshold {:.4f}: precision {:.4f}  recall {:.4f}  F1 {:.4f}\n",
@@ -134,8 +138,9 @@ std::string report_table(const EvaluationReport& r) {
   return s;
 }
 
-std::string curve_svg(const std::vector<std::pair<double, double>>& points, const std::string& title,
-                      const std::string& x_label, const std::string& y_label) {
+std::string curve_svg(const std::vector<std::pair<double, double>>& points,
+                      const std::string& title, const std::string& x_label,
+                      const std::string& y_label) {
   constexpr double kSize = 360, kPad = 50;
   std::string path;
   for (auto [x, y] : points) {
@@ -148,7 +153,8 @@ std::string curve_svg(const std::vector<std::pair<double, double>>& points, cons
       "<rect x=\"{1}\" y=\"{1}\" width=\"{2}\" height=\"{2}\" fill=\"none\" stroke=\"#888\"/>\n"
       "<text x=\"{1}\" y=\"30\" font-size=\"14\">{3}</text>\n"
       "<text x=\"{4}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n"
-      "<text x=\"15\" y=\"{4}\" transform=\"rotate(-90 15 {4})\" text-anchor=\"middle\">{7}</text>\n",
+      "<text x=\"15\" y=\"{4}\" transform=\"rotate(-90 15 {4})\" "
+      "text-anchor=\"middle\">{7}</text>\n",
       kSize + 2 * kPad, kPad, kSize, title, kPad + kSize / 2, kSize + kPad + 35, x_label, y_label);
   for (int i = 0; i <= 4; ++i) {
     const double v = i / 4.0;

@@ -49,7 +49,8 @@ nlohmann::json report_to_json(const EvaluationReport& r);
 // The terminal table.
 std::string report_table(const EvaluationReport& r);
 // A small self-contained SVG line chart of points in [0,1]^2.
-std::string curve_svg(const std::vector<std::pair<double, double>>& points, const std::string& title,
-                      const std::string& x_label, const std::string& y_label);
+std::string curve_svg(const std::vector<std::pair<double, double>>& points,
+                      const std::string& title, const std::string& x_label,
+                      const std::string& y_label);
 
 }  // namespace fw

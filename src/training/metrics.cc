@@ -13,7 +13,8 @@ namespace fw {
 std::vector<CurvePoint> score_curve(std::span<const float> scores, std::span<const float> labels) {
   std::vector<uint32_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0U);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
   std::vector<CurvePoint> curve;
   uint64_t tp = 0, fp = 0;
   for (size_t i = 0; i < order.size(); ++i) {
@@ -142,7 +143,8 @@ double choose_threshold(const std::vector<CurvePoint>& curve, const ThresholdPol
     const double recall = static_cast<double>(c.tp) / p;
     switch (policy.kind) {
       case ThresholdPolicy::Kind::kBestF1: {
-        const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+        const double f1 =
+            precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
         if (f1 > best) {
           best = f1;
           best_threshold = c.threshold;

@@ -49,8 +49,8 @@ Confusion confusion_at(std::span<const float> scores, std::span<const float> lab
 // How the decision threshold is chosen on validation scores.
 struct ThresholdPolicy {
   enum class Kind { kBestF1, kTargetPrecision, kCost } kind = Kind::kBestF1;
-  double target_precision = 0.9;    // kTargetPrecision: highest recall with precision >= this
-  double cost_false_positive = 1;   // kCost: minimise fp * cost_fp + fn * cost_fn
+  double target_precision = 0.9;   // kTargetPrecision: highest recall with precision >= this
+  double cost_false_positive = 1;  // kCost: minimise fp * cost_fp + fn * cost_fn
   double cost_false_negative = 20;
   std::string describe() const;
 };

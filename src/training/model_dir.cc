@@ -90,7 +90,8 @@ nlohmann::json feature_histograms(const Dataset& data, size_t begin, size_t end)
     // Bins: (-inf, e0), [e0, e1), ..., [e_last, inf).
     std::vector<double> share(edges.size() + 1, 0);
     for (float v : values) {
-      const auto bin = static_cast<size_t>(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin());
+      const auto bin =
+          static_cast<size_t>(std::upper_bound(edges.begin(), edges.end(), v) - edges.begin());
       share[bin] += 1.0 / static_cast<double>(values.size());
     }
     out[std::string(feature_name(static_cast<FeatureId>(f)))] = {{"edges", edges},

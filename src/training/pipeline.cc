@@ -15,7 +15,8 @@ void say(const std::function<void(const std::string&)>& log, const std::string& 
   if (log) log(line);
 }
 
-Result<Dataset> replay(const DatasetOptions& base, const std::function<void(const std::string&)>& log) {
+Result<Dataset> replay(const DatasetOptions& base,
+                       const std::function<void(const std::string&)>& log) {
   DatasetOptions o = base;
   o.progress = [&](uint64_t read, uint64_t rows) {
     say(log, fmt::format("replay: {} transactions read, {} rows", read, rows));
@@ -38,9 +39,9 @@ Status write_report(const std::string& dir, const EvaluationReport& report) {
       {"evaluation.json", report_to_json(report).dump(2) + "\n"},
       {"roc.svg", curve_svg(report.roc, fmt::format("ROC (AUC {:.4f})", report.roc_auc),
                             "false positive rate", "true positive rate")},
-      {"pr.svg", curve_svg(report.pr, fmt::format("Precision-recall (AP {:.4f})",
-                                                  report.average_precision),
-                           "recall", "precision")},
+      {"pr.svg",
+       curve_svg(report.pr, fmt::format("Precision-recall (AP {:.4f})", report.average_precision),
+                 "recall", "precision")},
   };
   for (const auto& [name, text] : files) {
     const std::string path = (fs::path(dir) / name).string();
@@ -88,14 +89,17 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   const TreeParams& p = r.train.best.params;
   nlohmann::json trials = nlohmann::json::array();
   for (const Trial& t : r.train.trials) {
-    trials.push_back({{"max_depth", t.params.max_depth}, {"eta", t.params.eta},
+    trials.push_back({{"max_depth", t.params.max_depth},
+                      {"eta", t.params.eta},
                       {"subsample", t.params.subsample},
                       {"colsample_bytree", t.params.colsample_bytree},
-                      {"min_child_weight", t.params.min_child_weight}, {"trees", t.best_rounds},
+                      {"min_child_weight", t.params.min_child_weight},
+                      {"trees", t.best_rounds},
                       {"validation_aucpr", t.validation_aucpr}});
   }
   nlohmann::json names = nlohmann::json::array();
-  for (size_t f = 0; f < kFeatureCount; ++f) names.push_back(feature_name(static_cast<FeatureId>(f)));
+  for (size_t f = 0; f < kFeatureCount; ++f)
+    names.push_back(feature_name(static_cast<FeatureId>(f)));
   nlohmann::json metrics = report_to_json(r.validation);
   metrics.erase("roc_curve");
   metrics.erase("pr_curve");
@@ -108,10 +112,15 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
       {"threshold", threshold},
       {"threshold_policy", job.threshold.describe()},
       {"params",
-       {{"tree_method", "hist"}, {"max_depth", p.max_depth}, {"eta", p.eta},
-        {"subsample", p.subsample}, {"colsample_bytree", p.colsample_bytree},
-        {"min_child_weight", p.min_child_weight}, {"trees", r.train.best.best_rounds},
-        {"scale_pos_weight", r.train.scale_pos_weight}, {"seed", job.train.seed},
+       {{"tree_method", "hist"},
+        {"max_depth", p.max_depth},
+        {"eta", p.eta},
+        {"subsample", p.subsample},
+        {"colsample_bytree", p.colsample_bytree},
+        {"min_child_weight", p.min_child_weight},
+        {"trees", r.train.best.best_rounds},
+        {"scale_pos_weight", r.train.scale_pos_weight},
+        {"seed", job.train.seed},
         {"early_stopping_rounds", job.train.early_stopping_rounds},
         {"max_rounds", job.train.max_rounds}}},
       {"search", trials},
@@ -124,12 +133,15 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
         {"transactions_replayed", d.transactions_read},
         {"warmup_transactions", d.warmup},
         {"train",
-         {{"rows", r.train.train_rows}, {"frauds", r.train.train_positives},
+         {{"rows", r.train.train_rows},
+          {"frauds", r.train.train_positives},
           {"from", d.rows() ? format_rfc3339(d.ts[0]) : ""},
           {"to", r.train.train_rows ? format_rfc3339(d.ts[r.train.train_rows - 1]) : ""}}},
         {"validation",
-         {{"rows", r.train.validation_rows}, {"frauds", r.train.validation_positives},
-          {"from", format_rfc3339(d.ts[vb])}, {"to", format_rfc3339(d.ts[ve - 1])}}}}},
+         {{"rows", r.train.validation_rows},
+          {"frauds", r.train.validation_positives},
+          {"from", format_rfc3339(d.ts[vb])},
+          {"to", format_rfc3339(d.ts[ve - 1])}}}}},
       {"validation_metrics", metrics},
       {"reference",
        {{"features", feature_histograms(d, 0, r.train.train_rows)},

@@ -41,7 +41,8 @@ std::vector<const char*> feature_names() {
   std::vector<const char*> names;
   static std::vector<std::string> storage = [] {
     std::vector<std::string> s;
-    for (size_t f = 0; f < kFeatureCount; ++f) s.emplace_back(feature_name(static_cast<FeatureId>(f)));
+    for (size_t f = 0; f < kFeatureCount; ++f)
+      s.emplace_back(feature_name(static_cast<FeatureId>(f)));
     return s;
   }();
   for (const std::string& s : storage) names.push_back(s.c_str());
@@ -130,11 +131,11 @@ Result<TrainResult> train_model(const Dataset& data, const TrainOptions& o) {
     if (data.y[i] > 0.5F) ++(i < r.train_rows ? r.train_positives : r.validation_positives);
   }
   if (r.train_positives == 0 || r.validation_positives == 0) {
-    return make_error("training",
-                      fmt::format("need fraud in both parts of the time split: {} in the {} "
-                                  "training rows, {} in the {} validation rows",
-                                  r.train_positives, r.train_rows, r.validation_positives,
-                                  r.validation_rows));
+    return make_error(
+        "training",
+        fmt::format("need fraud in both parts of the time split: {} in the {} "
+                    "training rows, {} in the {} validation rows",
+                    r.train_positives, r.train_rows, r.validation_positives, r.validation_rows));
   }
   r.scale_pos_weight = o.scale_pos_weight > 0
                            ? o.scale_pos_weight
@@ -164,11 +165,11 @@ Result<TrainResult> train_model(const Dataset& data, const TrainOptions& o) {
     const Trial& trial = outcome->trial;
     r.trials.push_back(trial);
     if (o.progress) {
-      o.progress(fmt::format("trial {}/{}: depth {} eta {:.3f} subsample {:.2f} colsample {:.2f} "
-                             "min_child_weight {:.2f} -> {} trees, validation PR AUC {:.4f}",
-                             t + 1, std::max(1, o.search_trials), p.max_depth, p.eta, p.subsample,
-                             p.colsample_bytree, p.min_child_weight, trial.best_rounds,
-                             trial.validation_aucpr));
+      o.progress(fmt::format(
+          "trial {}/{}: depth {} eta {:.3f} subsample {:.2f} colsample {:.2f} "
+          "min_child_weight {:.2f} -> {} trees, validation PR AUC {:.4f}",
+          t + 1, std::max(1, o.search_trials), p.max_depth, p.eta, p.subsample, p.colsample_bytree,
+          p.min_child_weight, trial.best_rounds, trial.validation_aucpr));
     }
     if (!best || trial.validation_aucpr > r.best.validation_aucpr) {
       r.best = trial;

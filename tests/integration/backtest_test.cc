@@ -2,9 +2,8 @@
 // hits, precision, recall, overlap, and the exact transactions whose decision changes against
 // the current rule set, on the terminal and in the JSON report. Also: a bad candidate file is
 // refused with its position and nothing is replayed.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>

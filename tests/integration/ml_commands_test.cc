@@ -32,11 +32,11 @@ TEST(MlCommands, SimulateTrainEvaluate) {
   TempDir dir;
   const std::string hist = dir.file("hist");
   std::string out;
-  ASSERT_EQ(run({"simulate", "--from", "2026-03-01", "--to", "2026-03-29", "--out-dir", hist,
-                 "--seed", "9", "--customers", "500", "--merchants", "100", "--fraud-ratio",
-                 "0.02"},
-                &out),
-            0)
+  ASSERT_EQ(
+      run({"simulate", "--from", "2026-03-01", "--to", "2026-03-29", "--out-dir", hist, "--seed",
+           "9", "--customers", "500", "--merchants", "100", "--fraud-ratio", "0.02"},
+          &out),
+      0)
       << out;
   const std::string model = dir.file("model");
   ASSERT_EQ(run({"train", "--input", hist, "--from", "2026-03-05", "--to", "2026-03-22", "--out",
@@ -66,15 +66,15 @@ TEST(MlCommands, SimulateTrainEvaluate) {
 TEST(MlCommands, BadFlagsNameTheFlag) {
   TempDir dir;
   std::string out;
-  EXPECT_EQ(run({"train", "--input", dir.path().string(), "--out", dir.file("m"), "--threshold",
-                 "best"},
-                &out),
-            2);
+  EXPECT_EQ(
+      run({"train", "--input", dir.path().string(), "--out", dir.file("m"), "--threshold", "best"},
+          &out),
+      2);
   EXPECT_NE(out.find("--threshold"), std::string::npos) << out;
-  EXPECT_EQ(run({"train", "--input", dir.path().string(), "--out", dir.file("m"), "--from",
-                 "yesterday"},
-                &out),
-            2);
+  EXPECT_EQ(
+      run({"train", "--input", dir.path().string(), "--out", dir.file("m"), "--from", "yesterday"},
+          &out),
+      2);
   EXPECT_NE(out.find("--from"), std::string::npos) << out;
   EXPECT_EQ(run({"evaluate", "--model", dir.file("none"), "--input", dir.path().string()}, &out),
             2);

@@ -29,8 +29,7 @@ TEST(PostgresCli, DbMigrateThenUpToDateThenMaintain) {
   {
     ChildProcess p({bin(), "db", "migrate", "--database-url", url});
     EXPECT_EQ(p.wait(), 0) << p.transcript();
-    EXPECT_NE(p.transcript().find("migrated schema from version 0 to " + latest),
-              std::string::npos)
+    EXPECT_NE(p.transcript().find("migrated schema from version 0 to " + latest), std::string::npos)
         << p.transcript();
   }
   {
@@ -43,8 +42,7 @@ TEST(PostgresCli, DbMigrateThenUpToDateThenMaintain) {
     ChildProcess p({bin(), "db", "maintain", "--database-url", url, "--retention-days", "30",
                     "--days-ahead", "1"});
     EXPECT_EQ(p.wait(), 0) << p.transcript();
-    EXPECT_NE(p.transcript().find("created 2 partition(s)"), std::string::npos)
-        << p.transcript();
+    EXPECT_NE(p.transcript().find("created 2 partition(s)"), std::string::npos) << p.transcript();
   }
 }
 

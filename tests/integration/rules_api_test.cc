@@ -19,9 +19,22 @@ using fw::testing::TempDir;
 
 std::vector<std::string> demo_args(const TempDir& dir, const std::string& rules) {
   std::vector<std::string> args = {fw::testing::fraudwatch_binary().string(),
-                                   "demo", "--port", "0", "--data-dir", dir.path().string(),
-                                   "--rate", "2000", "--seed", "7", "--customers", "2000",
-                                   "--merchants", "200", "--shards", "2", "--quiet"};
+                                   "demo",
+                                   "--port",
+                                   "0",
+                                   "--data-dir",
+                                   dir.path().string(),
+                                   "--rate",
+                                   "2000",
+                                   "--seed",
+                                   "7",
+                                   "--customers",
+                                   "2000",
+                                   "--merchants",
+                                   "200",
+                                   "--shards",
+                                   "2",
+                                   "--quiet"};
   if (!rules.empty()) {
     args.push_back("--rules");
     args.push_back(rules);
@@ -38,7 +51,7 @@ uint16_t port_of(ChildProcess& demo) {
 }
 
 fw::testing::RawResponse request(uint16_t port, const std::string& method,
-                                     const std::string& path) {
+                                 const std::string& path) {
   fw::testing::RawHttpClient client(port);
   client.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   return client.read_response();
@@ -86,7 +99,8 @@ TEST(RulesApi, StatsReloadAndSighupOnARunningDemo) {
   EXPECT_EQ(still["version"].get<std::string>().substr(0, 3), "v1@");
 
   // Fixed, and picked up by SIGHUP (or the file poll, whichever comes first).
-  std::ofstream(rules) << "name: v3\nrules:\n  - {id: quiet, when: tx_count_1m > 100, score: 0.5}\n";
+  std::ofstream(rules)
+      << "name: v3\nrules:\n  - {id: quiet, when: tx_count_1m > 100, score: 0.5}\n";
   demo.signal(SIGHUP);
   ASSERT_TRUE(demo.wait_for("now v3@")) << demo.transcript();
   auto now = nlohmann::json::parse(request(port, "GET", "/api/rules").body);

@@ -322,12 +322,12 @@ TEST(JsonDecoder, SurvivesEveryTruncationOfAValidLine) {
 // names the field.
 TEST(JsonDecoder, TextFieldsRejectNulAndNonAsciiNamingTheField) {
   JsonDecoder dec;
-  const std::vector<std::string> fields = {"id",         "account_id", "merchant_id",
-                                           "terminal_id", "device_id",  "ip",
+  const std::vector<std::string> fields = {"id",           "account_id", "merchant_id",
+                                           "terminal_id",  "device_id",  "ip",
                                            "counterparty", "card_token", "fraud_pattern"};
   for (const std::string& field : fields) {
-    for (const std::string& bad : {std::string(R"(x\u0000y)"), std::string("x\xc3\xa9y"),
-                                   std::string(R"(x\u0001y)")}) {
+    for (const std::string& bad :
+         {std::string(R"(x\u0000y)"), std::string("x\xc3\xa9y"), std::string(R"(x\u0001y)")}) {
       std::string line(kSpecExample);
       const std::string key = "\"" + field + "\":\"";
       size_t at = line.find(key);

@@ -64,10 +64,10 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
   const std::string url = testing::create_test_database();
   ASSERT_FALSE(url.empty());
   constexpr int64_t kCount = 60000;
-  testing::ChildProcess demo({testing::fraudwatch_binary().string(), "demo", "--database-url",
-                              url, "--port", "0", "--rate", "5000", "--count",
-                              std::to_string(kCount), "--customers", "3000", "--merchants", "300",
-                              "--shards", "2", "--batch-size", "500", "--quiet"});
+  testing::ChildProcess demo({testing::fraudwatch_binary().string(), "demo", "--database-url", url,
+                              "--port", "0", "--rate", "5000", "--count", std::to_string(kCount),
+                              "--customers", "3000", "--merchants", "300", "--shards", "2",
+                              "--batch-size", "500", "--quiet"});
   auto line = demo.wait_for("dashboard: http://");
   ASSERT_TRUE(line) << demo.transcript();
   const auto port = static_cast<uint16_t>(number_after(*line, "127.0.0.1:"));
@@ -75,7 +75,8 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
   EXPECT_EQ(get(port, "/ready").status, 200);
 
   ASSERT_TRUE(wait_until(
-      demo, [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") >= 5000; },
+      demo,
+      [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") >= 5000; },
       std::chrono::seconds(120)))
       << demo.transcript();
   std::string detail;
@@ -95,8 +96,8 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
 
   detail.clear();
   ASSERT_TRUE(testing::start_test_postgres(detail)) << detail;
-  EXPECT_TRUE(wait_until(demo, [&] { return get(port, "/ready").status == 200; },
-                         std::chrono::seconds(60)))
+  EXPECT_TRUE(wait_until(
+      demo, [&] { return get(port, "/ready").status == 200; }, std::chrono::seconds(60)))
       << demo.transcript();
 
   EXPECT_EQ(demo.wait(), 0) << demo.transcript();
@@ -119,10 +120,21 @@ TEST(DemoOutage, CtrlCWhileTheDatabaseIsDownGivesUpAfterTheTimeoutAndNothingIsLo
   }
   const std::string url = testing::create_test_database();
   ASSERT_FALSE(url.empty());
-  const std::vector<std::string> common = {
-      testing::fraudwatch_binary().string(), "demo", "--database-url", url, "--port", "0",
-      "--customers", "3000", "--merchants", "300", "--shards", "2", "--batch-size", "500",
-      "--quiet"};
+  const std::vector<std::string> common = {testing::fraudwatch_binary().string(),
+                                           "demo",
+                                           "--database-url",
+                                           url,
+                                           "--port",
+                                           "0",
+                                           "--customers",
+                                           "3000",
+                                           "--merchants",
+                                           "300",
+                                           "--shards",
+                                           "2",
+                                           "--batch-size",
+                                           "500",
+                                           "--quiet"};
   std::vector<std::string> first_args = common;
   for (const char* a : {"--rate", "5000", "--shutdown-timeout", "2"}) first_args.push_back(a);
   testing::ChildProcess demo(first_args);
@@ -131,14 +143,15 @@ TEST(DemoOutage, CtrlCWhileTheDatabaseIsDownGivesUpAfterTheTimeoutAndNothingIsLo
   const auto port = static_cast<uint16_t>(number_after(*line, "127.0.0.1:"));
   ASSERT_GT(port, 0) << *line;
   ASSERT_TRUE(wait_until(
-      demo, [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") >= 2000; },
+      demo,
+      [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") >= 2000; },
       std::chrono::seconds(120)))
       << demo.transcript();
 
   std::string detail;
   ASSERT_TRUE(testing::stop_test_postgres(detail)) << detail;
-  const bool failing =
-      wait_until(demo, [&] { return get(port, "/ready").status == 503; }, std::chrono::seconds(60));
+  const bool failing = wait_until(
+      demo, [&] { return get(port, "/ready").status == 503; }, std::chrono::seconds(60));
   EXPECT_TRUE(failing) << demo.transcript();
   demo.signal(SIGINT);
   const int code = demo.wait();

@@ -72,7 +72,8 @@ TEST(StoreOutage, StopAndRestartMidStreamStoresEveryTransactionExactlyOnce) {
       batch.seq = b;
       batch.pieces = 1;
       batch.source_offset_end = static_cast<int64_t>((b + 1) * kPerBatch);
-      for (uint64_t i = 0; i < kPerBatch; ++i) batch.scored.push_back(make_scored(b * kPerBatch + i));
+      for (uint64_t i = 0; i < kPerBatch; ++i)
+        batch.scored.push_back(make_scored(b * kPerBatch + i));
       writer.consume(std::move(batch));
       handed_over = b + 1;
     }

@@ -34,7 +34,7 @@ struct Fixture {
   Fixture() {
     tx.id = "t1";
     tx.account_id = "acc-1";
-    tx.ts = 1'767'657'000'000'000;  // 2026-01-05T23:50:00Z, a Monday
+    tx.ts = 1'767'657'000'000'000;                      // 2026-01-05T23:50:00Z, a Monday
     tx.amount = Money{1'000'000, Currency::of("EUR")};  // 10000.00 EUR
     tx.type = TxType::kTransfer;
     tx.channel = Channel::kOnlineBanking;
@@ -120,10 +120,12 @@ TEST(RuleParser, HostileNestingAndLengthAreRejectedNotCrashed) {
   std::string chain = "true";
   for (int i = 0; i < 300; ++i) chain += " and true";
   EXPECT_EQ(error_of(chain).substr(0, 40), "2300: expression is too long a chain of ");
-  EXPECT_EQ(error_of(std::string(10'000, ' ')), "0: expression is 10000 bytes long; the limit is 8192");
+  EXPECT_EQ(error_of(std::string(10'000, ' ')),
+            "0: expression is 10000 bytes long; the limit is 8192");
   EXPECT_EQ(error_of(std::string("has_prev and \x01")), "13: unexpected character byte 0x01");
   std::string negs(300, '-');
-  EXPECT_EQ(error_of(negs + "1 > 0"), "254: expression is nested too deeply (more than 256 levels)");
+  EXPECT_EQ(error_of(negs + "1 > 0"),
+            "254: expression is nested too deeply (more than 256 levels)");
 }
 
 TEST(RuleTypes, TypeErrorsNameBothTypesAndSuggestFixes) {
@@ -163,7 +165,8 @@ TEST(RuleTypes, TypeErrorsNameBothTypesAndSuggestFixes) {
             "25: both bounds must be in one currency, got EUR and USD");
   EXPECT_EQ(error_of("maxx(1, 2) > 1"), "0: unknown function 'maxx'; did you mean 'max'?");
   EXPECT_EQ(error_of("max(1) > 1"), "0: max() takes 2 arguments, got 1: max(a, b)");
-  EXPECT_EQ(error_of("min(1, 5m) > 1"), "0: min() needs two numbers or two durations, got number and duration");
+  EXPECT_EQ(error_of("min(1, 5m) > 1"),
+            "0: min() needs two numbers or two durations, got number and duration");
   EXPECT_EQ(error_of("log(new_device) > 1"), "4: log() needs a number, got a true/false");
   EXPECT_EQ(error_of("major(tx_sum_1h) > 1"), "6: major() takes only 'amount'");
   EXPECT_EQ(error_of("mcc in [\"7995\"]"),
@@ -178,7 +181,8 @@ TEST(RuleTypes, TypeErrorsNameBothTypesAndSuggestFixes) {
   EXPECT_EQ(error_of("list(\"mccs\")"),
             "0: list(\"name\") can only follow 'in': x in list(\"name\")");
   EXPECT_EQ(error_of("hour > 3"), "0: 'hour' is a function; call it: hour(...)");
-  EXPECT_EQ(error_of("new_device() > 3"), "0: 'new_device' is a field, not a function; drop the '(...)'");
+  EXPECT_EQ(error_of("new_device() > 3"),
+            "0: 'new_device' is a field, not a function; drop the '(...)'");
   EXPECT_EQ(error_of("new_device > true"), "0: true/false support only == and !=");
   EXPECT_EQ(error_of("seconds_since_prev * seconds_since_prev > 1d"),
             "19: '*' does not apply to duration and duration");
@@ -191,11 +195,12 @@ TEST(RuleEval, NumbersFeaturesAndArithmetic) {
   EXPECT_TRUE(eval("tx_count_1m * 2 + 1 == 9"));
   EXPECT_TRUE(eval("-tx_count_1m == -4"));
   EXPECT_TRUE(eval("tx_count_1m / 8 == 0.5"));
-  EXPECT_TRUE(eval("abs(0 - tx_count_1m) == 4 and min(1, tx_count_1m) == 1 and "
-                   "max(1, tx_count_1m) == 4"));
+  EXPECT_TRUE(
+      eval("abs(0 - tx_count_1m) == 4 and min(1, tx_count_1m) == 1 and "
+           "max(1, tx_count_1m) == 4"));
   EXPECT_TRUE(eval("log(tx_count_1m) > 1.38 and log(tx_count_1m) < 1.39"));
   EXPECT_FALSE(eval("tx_count_1m / 0 < 1"));  // +inf
-  EXPECT_FALSE(eval("log(0 - 1) > 0"));        // NaN compares false
+  EXPECT_FALSE(eval("log(0 - 1) > 0"));       // NaN compares false
   EXPECT_TRUE(eval("tx_count_1m between 4 and 5 and not (tx_count_1m not between 1 and 9)"));
   EXPECT_TRUE(eval("mcc in [7995, 1] and mcc not in [1, 2] and mcc in list(\"mccs\")"));
   EXPECT_TRUE(eval("(tx_sum_1h - major(amount)) / (tx_count_1h - 1) == 25"));
@@ -252,9 +257,10 @@ TEST(RuleEval, TextFieldsCompareByHashAndExactly) {
   EXPECT_TRUE(eval("merchant_id in [\"a\", \"m-evil\"] and device_id not in [\"dev-2\"]", fx));
   EXPECT_TRUE(eval("counterparty == \"acc-9\" and account_id == \"acc-1\"", fx));
   EXPECT_TRUE(eval("starts_with(merchant_id, \"m-\") and not starts_with(device_id, \"m-\")", fx));
-  EXPECT_TRUE(eval("type == \"transfer\" and channel == \"online_banking\" and type != "
-                   "\"deposit\"",
-                   fx));
+  EXPECT_TRUE(
+      eval("type == \"transfer\" and channel == \"online_banking\" and type != "
+           "\"deposit\"",
+           fx));
   EXPECT_TRUE(eval("country == \"DE\" and country not in list(\"countries\")", fx));
   // Without precomputed keys (finalize_keys not called) the field is hashed on the fly.
   fx.tx.merchant_key = 0;
@@ -317,8 +323,8 @@ TEST(RuleCompiler, PerCurrencyMoneyThresholdsAreOneInstruction) {
   Program p;
   CompiledExpr e;
   CompileError err;
-  ASSERT_TRUE(compile_expression("amount > 10 EUR or amount > 1000 JPY or 12 USD < amount",
-                                 kLists, p, e, err));
+  ASSERT_TRUE(compile_expression("amount > 10 EUR or amount > 1000 JPY or 12 USD < amount", kLists,
+                                 p, e, err));
   ASSERT_EQ(p.code.size(), 2u);
   EXPECT_EQ(p.code[0].op, Op::kMoneyAny);
   ASSERT_EQ(p.money_sets.size(), 1u);
@@ -347,9 +353,9 @@ TEST(RuleCompiler, EveryFeatureAndFieldIsAddressable) {
     CompileError err;
     const std::string text = name + " == " + name;
     const bool ok = compile_expression(text, kLists, p, e, err);
-    if (name == "amount" || name == "merchant_id" || name == "terminal_id" ||
-        name == "device_id" || name == "counterparty" || name == "account_id" || name == "ip" ||
-        name == "currency" || name == "country" || name == "type" || name == "channel") {
+    if (name == "amount" || name == "merchant_id" || name == "terminal_id" || name == "device_id" ||
+        name == "counterparty" || name == "account_id" || name == "ip" || name == "currency" ||
+        name == "country" || name == "type" || name == "channel") {
       EXPECT_FALSE(ok) << name;  // text and money compare with constants only
     } else {
       EXPECT_TRUE(ok) << name << ": " << err.message;

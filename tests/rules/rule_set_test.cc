@@ -118,11 +118,12 @@ TEST(RuleSetConfig, StructuralErrorsNameFileLineColumnKeyAndProblem) {
   EXPECT_EQ(error_of(dashes + "x\n"),
             "rules.yaml:3: nesting or indentation deeper than 128 levels; a rule set needs a "
             "handful");
-  EXPECT_EQ(error_of("name: t\nrules: []\ndesc: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n"),
-            "rules.yaml:3:1: desc: unknown key 'desc' (expected one of: name, policy, lists, "
-            "rules)");  // brackets inside quotes do not count
+  EXPECT_EQ(
+      error_of("name: t\nrules: []\ndesc: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n"),
+      "rules.yaml:3:1: desc: unknown key 'desc' (expected one of: name, policy, lists, "
+      "rules)");  // brackets inside quotes do not count
   EXPECT_EQ(error_of(""), "rules.yaml: must be a mapping");
 }
 
@@ -158,9 +159,8 @@ TEST(RuleSetConfig, ABadRuleRejectsTheWholeSet) {
 TEST(RuleSetConfig, MissingFileIsAnError) {
   auto r = RuleSet::from_file("/nonexistent/rules.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message().rfind("/nonexistent/rules.yaml: cannot read the rule set file: ",
-                                      0),
-            0u)
+  EXPECT_EQ(
+      r.error().message().rfind("/nonexistent/rules.yaml: cannot read the rule set file: ", 0), 0u)
       << r.error().message();
 }
 
@@ -190,10 +190,10 @@ TEST(RuleSetConfig, ListsComeFromValuesAndFilesRelativeToTheRuleFile) {
   auto missing = RuleSet::from_yaml_string(
       "name: t\nlists:\n  bad: {file: /nonexistent/list.txt}\nrules: []\n", "rules.yaml");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message().rfind(
-                "rules.yaml:3:15: lists.bad.file: cannot read list file '/nonexistent/list.txt'",
-                0),
-            0u)
+  EXPECT_EQ(
+      missing.error().message().rfind(
+          "rules.yaml:3:15: lists.bad.file: cannot read list file '/nonexistent/list.txt'", 0),
+      0u)
       << missing.error().message();
   EXPECT_EQ(error_of("name: t\nlists: {bad: {values: [a]}}\nrules:\n"
                      "  - {id: x, when: 'merchant_id in list(\"bda\")', score: 0.5}\n"),
@@ -244,10 +244,10 @@ rules:
   EXPECT_NEAR(d.score, 0.6, 1e-12);
   EXPECT_EQ(run(2), Action::kReview);  // forced review, 1 - 0.4 * 0.9 = 0.64
   EXPECT_NEAR(d.score, 0.64, 1e-12);
-  EXPECT_EQ(run(3), Action::kAllow);   // the allow list overrides score and review
-  EXPECT_NEAR(d.score, 0.64, 1e-12);   // the score stays visible
+  EXPECT_EQ(run(3), Action::kAllow);  // the allow list overrides score and review
+  EXPECT_NEAR(d.score, 0.64, 1e-12);  // the score stays visible
   EXPECT_EQ(d.reasons.back().rule_id, "allow");
-  EXPECT_EQ(run(4), Action::kBlock);   // block beats the allow list
+  EXPECT_EQ(run(4), Action::kBlock);  // block beats the allow list
   EXPECT_EQ(d.reasons.size(), 4u);
 }
 
@@ -293,8 +293,8 @@ rules:
   ASSERT_TRUE(set.ok()) << set.error().message();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  const std::vector<double> values = {0, 1, 2, 2.9999999, 3, 3.0000001, 3.5, 4, 100, -2.5, -2.4,
-                                      -3, nan, inf, -inf};
+  const std::vector<double> values = {0,   1,    2,    2.9999999, 3,   3.0000001, 3.5, 4,
+                                      100, -2.5, -2.4, -3,        nan, inf,       -inf};
   Transaction tx;
   tx.mcc = 7995;
   FeatureVector f;
@@ -347,10 +347,24 @@ rules:
                                        "t.yaml");
   ASSERT_TRUE(set.ok()) << set.error().message();
   const int64_t two53 = int64_t{1} << 53;
-  const std::vector<int64_t> minors = {0,         -1,        99,        100,       101,
-                                       199,       200,       201,       5000,      9999,
-                                       10000,     10001,     two53 - 1, two53,     two53 + 1,
-                                       two53 + 2, two53 + 3, std::numeric_limits<int64_t>::max(),
+  const std::vector<int64_t> minors = {0,
+                                       -1,
+                                       99,
+                                       100,
+                                       101,
+                                       199,
+                                       200,
+                                       201,
+                                       5000,
+                                       9999,
+                                       10000,
+                                       10001,
+                                       two53 - 1,
+                                       two53,
+                                       two53 + 1,
+                                       two53 + 2,
+                                       two53 + 3,
+                                       std::numeric_limits<int64_t>::max(),
                                        std::numeric_limits<int64_t>::min()};
   const std::vector<Currency> currencies = {Currency::of("EUR"), Currency::of("USD"), Currency{}};
   const double nan = std::numeric_limits<double>::quiet_NaN();

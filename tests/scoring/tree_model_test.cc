@@ -38,12 +38,12 @@ json small_model() {
   return json{
       {"learner",
        {{"feature_names", {"new_device", "amount"}},
-        {"learner_model_param",
-         {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", "2"}}},
+        {"learner_model_param", {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", "2"}}},
         {"objective", {{"name", "binary:logistic"}}},
         {"gradient_booster",
          {{"name", "gbtree"},
-          {"model", {{"gbtree_model_param", {{"num_parallel_tree", "1"}}}, {"trees", {t0, t1}}}}}}}},
+          {"model",
+           {{"gbtree_model_param", {{"num_parallel_tree", "1"}}}, {"trees", {t0, t1}}}}}}}},
       {"version", {1, 7, 4}}};
 }
 
@@ -68,7 +68,7 @@ TEST(TreeModel, WalksSplitsAndDefaultDirections) {
   EXPECT_NEAR(m.margin(features(50, 0)), -0.1, 1e-7);
   EXPECT_NEAR(m.margin(features(50, 1)), 0.4, 1e-7);
   EXPECT_NEAR(m.margin(features(150, 0)), 0.6, 1e-7);
-  EXPECT_NEAR(m.margin(features(100, 0)), 0.6, 1e-7);  // not < 100: right
+  EXPECT_NEAR(m.margin(features(100, 0)), 0.6, 1e-7);   // not < 100: right
   EXPECT_NEAR(m.margin(features(nan, 0)), -0.1, 1e-7);  // missing amount: left
   EXPECT_NEAR(m.margin(features(50, nan)), 0.4, 1e-7);  // missing new_device: right
   EXPECT_NEAR(m.predict(features(150, 0)), 1 / (1 + std::exp(-0.6)), 1e-7);
@@ -159,16 +159,24 @@ TEST(TreeModel, MalformedModelsNameTheField) {
        },
        t0 + ".tree_param.num_nodes"},
       {"child range",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][1] = 9; },
+       [](json& j) {
+         j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][1] = 9;
+       },
        t0 + ".left_children[1]"},
       {"cycle",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][1] = 1; },
+       [](json& j) {
+         j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][1] = 1;
+       },
        t0 + ".left_children[1]"},
       {"one child",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["right_children"][1] = -1; },
+       [](json& j) {
+         j["learner"]["gradient_booster"]["model"]["trees"][0]["right_children"][1] = -1;
+       },
        t0 + ".right_children[1]"},
       {"split index",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 2; },
+       [](json& j) {
+         j["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 2;
+       },
        t0 + ".split_indices[0]"},
       {"condition type",
        [](json& j) {
@@ -181,7 +189,9 @@ TEST(TreeModel, MalformedModelsNameTheField) {
        },
        t0 + ".split_conditions[2]"},
       {"default_left",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["default_left"][0] = 2; },
+       [](json& j) {
+         j["learner"]["gradient_booster"]["model"]["trees"][0]["default_left"][0] = 2;
+       },
        t0 + ".default_left[0]"},
       {"cover",
        [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["sum_hessian"][3] = 0; },
@@ -189,8 +199,7 @@ TEST(TreeModel, MalformedModelsNameTheField) {
       {"categorical",
        [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][0]["split_type"][0] = 1; },
        t0 + ".split_type[0]"},
-      {"tree type",
-       [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][1] = "tree"; },
+      {"tree type", [](json& j) { j["learner"]["gradient_booster"]["model"]["trees"][1] = "tree"; },
        "learner.gradient_booster.model.trees[1]"},
   };
   for (const Case& c : cases) {
@@ -245,16 +254,12 @@ TEST(TreeModel, LoadFileNamesThePath) {
   auto missing = TreeModel::load_file(dir.file("nope.json"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().field.find("nope.json"), std::string::npos);
-  {
-    std::ofstream(dir.file("bad.json")) << "{\"learner\": {}}";
-  }
+  { std::ofstream(dir.file("bad.json")) << "{\"learner\": {}}"; }
   auto bad = TreeModel::load_file(dir.file("bad.json"));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().field.find("bad.json"), std::string::npos);
   EXPECT_NE(bad.error().field.find("learner.objective"), std::string::npos);
-  {
-    std::ofstream(dir.file("good.json")) << small_model().dump();
-  }
+  { std::ofstream(dir.file("good.json")) << small_model().dump(); }
   auto good = TreeModel::load_file(dir.file("good.json"));
   ASSERT_TRUE(good.ok()) << good.error().message();
   EXPECT_NEAR(good->margin(features(50, 1)), 0.4, 1e-7);

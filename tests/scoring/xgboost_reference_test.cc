@@ -3,12 +3,12 @@
 // the bring-your-own-model check: the model is trained outside fraudwatch on schema names.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <array>
 #include <vector>
 
 #include "scoring/tree_model.h"

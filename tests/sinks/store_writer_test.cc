@@ -2,6 +2,8 @@
 // a permanently refused transaction is isolated and kept as a dead letter while the rest of its
 // batch is stored, and a writer told to give up abandons a failing batch instead of retrying
 // for ever, without committing a checkpoint past what it abandoned.
+#include "sinks/store_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,7 +11,6 @@
 #include <memory>
 #include <string>
 
-#include "sinks/store_writer.h"
 #include "storage/postgres_store.h"
 #include "storage/sqlite_store.h"
 #include "storage/store.h"
@@ -138,9 +139,7 @@ class DownStore final : public Store {
     return real_.checkpoint(s);
   }
   Result<StoreCounts> counts() override { return real_.counts(); }
-  Result<std::vector<AlertRow>> recent_alerts(size_t n) override {
-    return real_.recent_alerts(n);
-  }
+  Result<std::vector<AlertRow>> recent_alerts(size_t n) override { return real_.recent_alerts(n); }
   Result<std::vector<DecisionRow>> recent_decisions(size_t n) override {
     return real_.recent_decisions(n);
   }
@@ -217,10 +216,10 @@ TEST(StoreWriterPostgres, InvalidUtf8IsRefusedAndIsolated) {
 const Backend kSqlite{"sqlite", false, [](const testing::TempDir& dir) {
                         return open_sqlite_store(SqliteOptions{.path = dir.file("store.db")});
                       }};
-const Backend kPostgres{"postgres", true, [](const testing::TempDir&) {
-                          return open_postgres_store(
-                              PostgresOptions{.url = testing::create_test_database()});
-                        }};
+const Backend kPostgres{
+    "postgres", true, [](const testing::TempDir&) {
+      return open_postgres_store(PostgresOptions{.url = testing::create_test_database()});
+    }};
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreWriterRefusal, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& info) {

@@ -1,6 +1,8 @@
 // PostgreSQL-specific behaviour beyond the shared Store contract: migrations and their errors,
 // partitions and retention, reconnecting after the server drops the connection, and password
 // redaction. Runs against the server scripts/with-postgres.sh starts; skips without it.
+#include "storage/postgres_store.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,7 +10,6 @@
 
 #include "core/time.h"
 #include "storage/pg_connection.h"
-#include "storage/postgres_store.h"
 #include "storage/store_test_data.h"
 #include "testing/postgres.h"
 
@@ -55,18 +56,20 @@ TEST_F(PostgresStoreTest, MigratesOnceAndRecordsTheVersion) {
   EXPECT_EQ(scalar(c, "SELECT count(*) FROM schema_migrations"), postgres_latest_schema_version());
   EXPECT_EQ(scalar(c, "SELECT applied_at FROM schema_migrations WHERE version = 1"), clock_.now());
   for (const char* table : {"transactions", "decisions", "alerts", "labels", "dead_letters",
-                            "audit_log", "model_registry", "rule_set_versions", "users",
-                            "api_keys", "engine_checkpoints", "checkpoints"}) {
+                            "audit_log", "model_registry", "rule_set_versions", "users", "api_keys",
+                            "engine_checkpoints", "checkpoints"}) {
     EXPECT_EQ(scalar(c, std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
   // The dashboard's indexes exist; transactions (account_id, ts), which no reader uses and
   // which cost a quarter of the write path, is gone (migration 2), on partitions too.
-  EXPECT_EQ(scalar(c, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
-                      "('decisions_decided_at', 'alerts_status_created', "
-                      "'alerts_account_created', 'labels_account_ts')"),
+  EXPECT_EQ(scalar(c,
+                   "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                   "('decisions_decided_at', 'alerts_status_created', "
+                   "'alerts_account_created', 'labels_account_ts')"),
             4);
-  EXPECT_EQ(scalar(c, "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'transactions%' "
-                      "AND indexdef LIKE '%account_id%'"),
+  EXPECT_EQ(scalar(c,
+                   "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'transactions%' "
+                   "AND indexdef LIKE '%account_id%'"),
             0);
 }
 

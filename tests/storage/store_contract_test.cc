@@ -483,10 +483,10 @@ const StoreFactory kSqlite{"sqlite", false, [](const testing::TempDir& dir) {
                              return open_sqlite_store(SqliteOptions{.path = dir.file("store.db")});
                            }};
 
-const StoreFactory kPostgres{"postgres", true, [](const testing::TempDir&) {
-                               return open_postgres_store(
-                                   PostgresOptions{.url = testing::create_test_database()});
-                             }};
+const StoreFactory kPostgres{
+    "postgres", true, [](const testing::TempDir&) {
+      return open_postgres_store(PostgresOptions{.url = testing::create_test_database()});
+    }};
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<StoreFactory>& info) {

@@ -80,10 +80,9 @@ TEST(IsolationForest, RocAucWithin002OfScikitLearn) {
     }
   }
   const int trees = 200;
-  testing::ChildProcess py({"/usr/bin/python3",
-                            (testing::source_dir() / "tests/training/sklearn_iforest.py").string(),
-                            dir.file("train.csv"), dir.file("test.csv"), std::to_string(trees),
-                            dir.file("sk.csv")});
+  testing::ChildProcess py(
+      {"/usr/bin/python3", (testing::source_dir() / "tests/training/sklearn_iforest.py").string(),
+       dir.file("train.csv"), dir.file("test.csv"), std::to_string(trees), dir.file("sk.csv")});
   while (py.read_line(300000)) {
   }
   ASSERT_EQ(py.wait(), 0) << py.transcript();

@@ -94,17 +94,17 @@ TEST_F(TrainPipeline, TrainsWritesTheFolderAndEvaluatesLaterData) {
   {
     std::ofstream x(dir_->file("x.csv"));
     x.precision(9);
-    for (size_t f = 0; f < kFeatureCount; ++f) x << (f ? "," : "") << feature_name(static_cast<FeatureId>(f));
+    for (size_t f = 0; f < kFeatureCount; ++f)
+      x << (f ? "," : "") << feature_name(static_cast<FeatureId>(f));
     x << "\n";
     for (size_t i = 0; i < rows->rows(); ++i) {
       for (size_t f = 0; f < kFeatureCount; ++f) x << (f ? "," : "") << rows->row(i)[f];
       x << "\n";
     }
   }
-  testing::ChildProcess py({"/usr/bin/python3",
-                            (testing::source_dir() / "tests/training/xgboost_predict.py").string(),
-                            dir_->file("model/model.json"), dir_->file("x.csv"),
-                            dir_->file("py.csv")});
+  testing::ChildProcess py(
+      {"/usr/bin/python3", (testing::source_dir() / "tests/training/xgboost_predict.py").string(),
+       dir_->file("model/model.json"), dir_->file("x.csv"), dir_->file("py.csv")});
   while (py.read_line(300000)) {
   }
   ASSERT_EQ(py.wait(), 0) << py.transcript();
