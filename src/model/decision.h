@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,8 @@
 namespace fw {
 
 enum class Action : uint8_t { kAllow = 0, kReview = 1, kBlock = 2 };
-std::string_view to_string(Action a);  // "ALLOW", "REVIEW", "BLOCK"
+std::string_view to_string(Action a);                    // "ALLOW", "REVIEW", "BLOCK"
+std::optional<Action> parse_action(std::string_view s);  // the inverse of to_string
 
 // One reason a decision was made: the rule that fired and a human-readable detail.
 struct Reason {
@@ -33,6 +35,8 @@ struct Decision {
 };
 
 enum class AlertStatus : uint8_t { kOpen, kInvestigating, kClosed };
+std::string_view to_string(AlertStatus s);  // "open", "investigating", "closed"
+std::optional<AlertStatus> parse_alert_status(std::string_view s);  // the inverse
 
 // Created for every REVIEW and BLOCK decision.
 struct Alert {

@@ -64,4 +64,30 @@ std::string_view to_string(Action a) {
   return "ALLOW";
 }
 
+std::optional<Action> parse_action(std::string_view s) {
+  if (s == "ALLOW") return Action::kAllow;
+  if (s == "REVIEW") return Action::kReview;
+  if (s == "BLOCK") return Action::kBlock;
+  return std::nullopt;
+}
+
+std::string_view to_string(AlertStatus s) {
+  switch (s) {
+    case AlertStatus::kOpen:
+      return "open";
+    case AlertStatus::kInvestigating:
+      return "investigating";
+    case AlertStatus::kClosed:
+      return "closed";
+  }
+  return "open";
+}
+
+std::optional<AlertStatus> parse_alert_status(std::string_view s) {
+  if (s == "open") return AlertStatus::kOpen;
+  if (s == "investigating") return AlertStatus::kInvestigating;
+  if (s == "closed") return AlertStatus::kClosed;
+  return std::nullopt;
+}
+
 }  // namespace fw

@@ -261,7 +261,7 @@ std::optional<Error> load_list_file(const Loader& ld, const YAML::Node& at, cons
   return std::nullopt;
 }
 
-std::optional<RuleAction> parse_action(std::string_view s) {
+std::optional<RuleAction> parse_rule_action(std::string_view s) {
   if (s == "score") return RuleAction::kScore;
   if (s == "review") return RuleAction::kReview;
   if (s == "block") return RuleAction::kBlock;
@@ -603,7 +603,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
         rule.enabled = b;
       }
       if (const YAML::Node act = rn["action"]) {
-        auto a = act.IsScalar() ? parse_action(act.Scalar()) : std::nullopt;
+        auto a = act.IsScalar() ? parse_rule_action(act.Scalar()) : std::nullopt;
         if (!a) {
           return ld.error(
               act, path + ".action",

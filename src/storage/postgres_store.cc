@@ -339,32 +339,6 @@ std::string int_text(int64_t v) {
   return s;
 }
 
-std::string_view status_text(AlertStatus s) {
-  switch (s) {
-    case AlertStatus::kOpen:
-      return "open";
-    case AlertStatus::kInvestigating:
-      return "investigating";
-    case AlertStatus::kClosed:
-      return "closed";
-  }
-  return "open";
-}
-
-std::optional<AlertStatus> parse_status(std::string_view s) {
-  if (s == "open") return AlertStatus::kOpen;
-  if (s == "investigating") return AlertStatus::kInvestigating;
-  if (s == "closed") return AlertStatus::kClosed;
-  return std::nullopt;
-}
-
-std::optional<Action> parse_action(std::string_view s) {
-  if (s == "ALLOW") return Action::kAllow;
-  if (s == "REVIEW") return Action::kReview;
-  if (s == "BLOCK") return Action::kBlock;
-  return std::nullopt;
-}
-
 // A duplicate key: the direct COPY met a row that is already stored (or repeated in the batch).
 bool is_unique_violation(const Error& e) {
   return e.reason.find("[SQLSTATE 23505]") != std::string::npos;
@@ -462,7 +436,7 @@ Result<Alert> read_alert(const PGresult* r, int row, int c) {
   a.score = pg_double(r, row, c + 4);
   a.summary = pg_text(r, row, c + 5);
   std::string status = pg_text(r, row, c + 6);
-  auto st = parse_status(status);
+  auto st = parse_alert_status(status);
   if (!st) return corrupt("alerts.status", status);
   a.status = *st;
   return a;
@@ -807,7 +781,7 @@ void PostgresStore::append_alert_fields(const Alert& a) {
   buf_ += '\t';
   copy_append_text(buf_, a.summary);
   buf_ += '\t';
-  buf_ += status_text(a.status);
+  buf_ += to_string(a.status);
 }
 
 void PostgresStore::append_label_fields(const LabelEvent& l) {

@@ -186,34 +186,6 @@ std::string column_blob(sqlite3_stmt* s, int i) {
   return std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
 }
 
-std::string_view action_text(Action a) { return to_string(a); }
-
-std::optional<Action> parse_action(std::string_view s) {
-  if (s == "ALLOW") return Action::kAllow;
-  if (s == "REVIEW") return Action::kReview;
-  if (s == "BLOCK") return Action::kBlock;
-  return std::nullopt;
-}
-
-std::string_view status_text(AlertStatus s) {
-  switch (s) {
-    case AlertStatus::kOpen:
-      return "open";
-    case AlertStatus::kInvestigating:
-      return "investigating";
-    case AlertStatus::kClosed:
-      return "closed";
-  }
-  return "open";
-}
-
-std::optional<AlertStatus> parse_status(std::string_view s) {
-  if (s == "open") return AlertStatus::kOpen;
-  if (s == "investigating") return AlertStatus::kInvestigating;
-  if (s == "closed") return AlertStatus::kClosed;
-  return std::nullopt;
-}
-
 // The columns of a transaction row, in the order read_transaction() expects.
 constexpr std::string_view kTxColumns =
     "t.id, t.ts, t.account_id, t.amount_minor, t.currency, t.type, t.channel, t.merchant_id, "
@@ -315,7 +287,7 @@ Result<Alert> read_alert(sqlite3_stmt* s, int c) {
   a.score = sqlite3_column_double(s, c + 4);
   a.summary = column_text(s, c + 5);
   std::string status = column_text(s, c + 6);
-  auto st = parse_status(status);
+  auto st = parse_alert_status(status);
   if (!st) return corrupt("alerts.status", status);
   a.status = *st;
   return a;
@@ -733,7 +705,7 @@ Status SqliteStore::write_rows(const WriteBatch& batch) {
       bind_text(s, 1, tx.id);
       sqlite3_bind_int64(s, 2, d.decided_at);
       sqlite3_bind_double(s, 3, d.score);
-      bind_text(s, 4, action_text(d.action));
+      bind_text(s, 4, to_string(d.action));
       bind_text(s, 5, reasons_buf_);
       bind_text(s, 6, d.rule_set_version);
       sqlite3_bind_int64(s, 7, d.latency_ns);
@@ -752,10 +724,10 @@ Status SqliteStore::write_rows(const WriteBatch& batch) {
     bind_text(s, 1, a.transaction_id);
     bind_text(s, 2, a.account_id);
     sqlite3_bind_int64(s, 3, a.created_at);
-    bind_text(s, 4, action_text(a.action));
+    bind_text(s, 4, to_string(a.action));
     sqlite3_bind_double(s, 5, a.score);
     bind_text(s, 6, a.summary);
-    bind_text(s, 7, status_text(a.status));
+    bind_text(s, 7, to_string(a.status));
     if (auto st = step_write(s, "alert"); !st.ok()) return st;
     if (sqlite3_changes(db) == 1) {
       ++delta[kAlerts];
