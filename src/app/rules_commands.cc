@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -101,6 +102,13 @@ Result<std::unique_ptr<Store>> list_store(const RulesCommands& c) {
   if (c.database_url) {
     cfg.backend = "postgres";
     cfg.database_url = *c.database_url;
+  }
+  if (cfg.backend != "postgres" && cfg.sqlite_path.empty()) {
+    // As the demo does: the SQLite database lives in the data folder, created on first use.
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir, ec);
+    if (ec)
+      return make_error("--data-dir", "cannot create '" + cfg.data_dir + "': " + ec.message());
   }
   return open_store(cfg, /*fresh=*/false);
 }
