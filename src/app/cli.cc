@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/ml_commands.h"
+#include "app/rules_commands.h"
 #include "core/log.h"
 
 namespace fw {
@@ -224,7 +225,8 @@ int run_cli(int argc, char** argv) {
   sim_cmd->add_option("--to", sim.to, "history mode: day after the last (YYYY-MM-DD)");
   sim_cmd->add_option("--out-dir", sim.out_dir, "history mode: folder for one file per day");
 
-  std::shared_ptr<MlCommands> ml = add_ml_commands(app);  // train, evaluate
+  std::shared_ptr<MlCommands> ml = add_ml_commands(app);                // train, evaluate
+  std::shared_ptr<RulesCommands> rules_cmds = add_rules_commands(app);  // rules check|reload
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -242,6 +244,7 @@ int run_cli(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("startup"));
   spdlog::set_pattern("%^%l%$: %v");
   if (auto code = run_ml_commands(*ml)) return *code;
+  if (auto code = run_rules_commands(*rules_cmds)) return *code;
   if (demo_cmd->parsed()) {
     if (!with_config(demo_flags, demo.config)) return 2;
     return run_demo(demo);

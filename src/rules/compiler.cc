@@ -687,7 +687,7 @@ class Compiler {
     }
     if (f == "major") {
       note_name(NameDef{"amount", Kind::kMoney, 0, Type::kMoney});
-      push_instr(instr(Op::kTxNumber, Cmp::kEq, id_of(TxNumber::kAmountMajor)), 1);
+      push_instr(instr(Op::kAmountMajor), 1);
       return;
     }
     if (f == "starts_with") {
@@ -724,19 +724,62 @@ class Compiler {
       push_instr(instr(n.text == "and" ? Op::kAndJump : Op::kOrJump), -1);
       emit(r);
       prog_.code[jump].b = static_cast<uint32_t>(prog_.code.size());
+      last_jump_target_ = prog_.code.size();
+      has_jump_target_ = true;
       return;
     }
     if (is_comparison(n.op)) {
       emit_comparison(n, l, r);
       return;
     }
-    emit(l);
-    emit(r);
     const Op op = n.op == Tok::kPlus    ? Op::kAdd
                   : n.op == Tok::kMinus ? Op::kSub
                   : n.op == Tok::kStar  ? Op::kMul
                                         : Op::kDiv;
+    // A constant operand folds into the operation (x - 1 is one kSubConst, not kConst + kSub);
+    // a constant on the left only for + and *, whose results do not depend on the order.
+    const bool commutes = op == Op::kAdd || op == Op::kMul;
+    const size_t before_l = prog_.code.size();
+    emit(l);
+    if (commutes && single_const(before_l)) {
+      const double k = prog_.code.back().k;
+      pop_const();
+      emit(r);
+      push_instr(instr(const_form(op), Cmp::kEq, 0, 0, k), 0);
+      return;
+    }
+    const size_t before_r = prog_.code.size();
+    emit(r);
+    if (single_const(before_r)) {
+      const double k = prog_.code.back().k;
+      pop_const();
+      push_instr(instr(const_form(op), Cmp::kEq, 0, 0, k), -1);
+      return;
+    }
     push_instr(instr(op), -1);
+  }
+
+  // Whether the code emitted since `before` is one kConst that no jump lands on (jump targets
+  // are set in increasing order, so the newest is the largest).
+  bool single_const(size_t before) const {
+    return prog_.code.size() == before + 1 && prog_.code.back().op == Op::kConst &&
+           (!has_jump_target_ || last_jump_target_ != before);
+  }
+  void pop_const() {
+    prog_.code.pop_back();
+    depth_ -= 1;
+  }
+  static Op const_form(Op op) {
+    switch (op) {
+      case Op::kAdd:
+        return Op::kAddConst;
+      case Op::kSub:
+        return Op::kSubConst;
+      case Op::kMul:
+        return Op::kMulConst;
+      default:
+        return Op::kDivConst;
+    }
   }
 
   void emit_comparison(const Node& n, const Node& l, const Node& r) {
@@ -857,12 +900,16 @@ class Compiler {
     push_instr(instr(Op::kAndJump), -1);
     emit_comparison(le, x, *n.kids[2]);
     prog_.code[jump].b = static_cast<uint32_t>(prog_.code.size());
+    last_jump_target_ = prog_.code.size();
+    has_jump_target_ = true;
     if (n.negate) push_instr(instr(Op::kNot));
   }
 
   const std::vector<NamedList>& lists_;
   Program& prog_;
   int depth_ = 0;
+  size_t last_jump_target_ = 0;  // the newest jump's target (see single_const)
+  bool has_jump_target_ = false;
   std::vector<NameRef> names_;
 };
 

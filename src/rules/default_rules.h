@@ -56,10 +56,11 @@ rules:
     tags: [time]
 
   - id: impossible_travel
-    description: Implied travel speed, or a country change, that no traveller achieves
+    description: Implied travel speed that no traveller achieves, or a remote payment from another country within the hour
     when: |
       (has_prev_location and distance_from_prev_km >= 50 and speed_from_prev_kmh > 900)
-      or (seconds_since_other_country >= 0s and seconds_since_other_country < 60m)
+      or (not card_present and seconds_since_other_country >= 0s
+          and seconds_since_other_country < 60m)
     score: 0.8
     severity: high
     tags: [geo]

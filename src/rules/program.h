@@ -37,18 +37,23 @@ enum class Op : uint8_t {
   kMin,
   kMax,
   kLog,
-  kHour,       // push the UTC hour of tx.ts
-  kWeekday,    // push the UTC weekday of tx.ts, 0 = Monday
-  kDistance,   // pop lon2, lat2, lon1, lat1; push haversine km
-  kMoneyCmp,   // push tx.amount <cmp> money[b] (false in another currency)
-  kMoneyAny,   // push whether tx.amount <cmp> any entry of money_sets[b] in its currency
-  kStrEq,      // push string field a == strings_[b] (cmp kEq or kNe)
-  kStrPrefix,  // push string field a starts with strings_[b]
-  kStrIn,      // push string field a in str_sets_[b]
-  kNumIn,      // pop x, push x in num_sets_[b]
-  kGuard,      // pop; if it is 0, the expression is false: return false
-  kRet,        // return top != 0
-  kRetTrue,    // return true (every guard passed)
+  kHour,         // push the UTC hour of tx.ts
+  kWeekday,      // push the UTC weekday of tx.ts, 0 = Monday
+  kDistance,     // pop lon2, lat2, lon1, lat1; push haversine km
+  kMoneyCmp,     // push tx.amount <cmp> money[b] (false in another currency)
+  kMoneyAny,     // push whether tx.amount <cmp> any entry of money_sets[b] in its currency
+  kStrEq,        // push string field a == strings_[b] (cmp kEq or kNe)
+  kStrPrefix,    // push string field a starts with strings_[b]
+  kStrIn,        // push string field a in str_sets_[b]
+  kNumIn,        // pop x, push x in num_sets_[b]
+  kGuard,        // pop; if it is 0, the expression is false: return false
+  kRet,          // return top != 0
+  kRetTrue,      // return true (every guard passed)
+  kAmountMajor,  // push major(amount), computed once per run/run_many call
+  kAddConst,     // top += k
+  kSubConst,     // top -= k
+  kMulConst,     // top *= k
+  kDivConst,     // top /= k
 };
 
 // Instr::flags bit: instead of pushing its true/false result, the instruction returns false

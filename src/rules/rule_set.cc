@@ -1,5 +1,9 @@
 #include "rules/rule_set.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -411,6 +415,13 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
 // equalities and two-sided ranges, then one-sided ranges, then the currency (rarely differs in
 // one market), then negations ("!=", bare true/false features). The order cannot change a
 // rule's result: all checks must pass. An empty list gets an always-true check.
+// Whether the prefilter decides this instruction exactly: a fused comparison of a feature or
+// an enumerated code with a constant, as a top-level guard (compare_check is exact for both).
+bool exact_guard(const rules::Instr& in) {
+  return (in.flags & rules::kGuardFlag) != 0 && std::isfinite(in.k) &&
+         (in.op == rules::Op::kFeatureCmpConst || in.op == rules::Op::kTxCodeCmpConst);
+}
+
 void order_checks(std::vector<rules::PreCheck>& checks) {
   std::vector<rules::PreCheck> merged;
   for (const rules::PreCheck& c : checks) {
@@ -649,10 +660,10 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     return Error{fmt::format("{}:{}:{}", ld.source(), e.mark.line + 1, e.mark.column + 1),
                  "invalid rule set: " + e.msg};
   }
+  std::vector<rules::PreCheck> firsts;
   for (size_t i = 0; i < set->rules_.size(); ++i) {
     const Rule& r = set->rules_[i];
     if (!r.enabled) continue;
-    set->active_.push_back(Active{r.compiled.start, static_cast<uint32_t>(i), r.score, r.action});
     // The prefilter's checks (see rule_set.h): one per top-level guard that compares one value
     // with constants. Guards carry kGuardFlag only at the end of a top-level conjunct that
     // nothing jumps past, so each is reached on every path that returns true.
@@ -665,10 +676,28 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     }
     order_checks(checks);
     set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
-    set->pre_first_.push_back(checks[0]);
+    firsts.push_back(checks[0]);
     set->pre_more_.insert(set->pre_more_.end(), checks.begin() + 1, checks.end());
+    // A rule runs only after all its checks passed, and the checks of fused feature and code
+    // guards are exact (rule_set.h), so the guards the rule starts with need not run again:
+    // they are the first instructions executed, stack-neutral, and nothing jumps to them.
+    uint32_t start = r.compiled.start;
+    while (exact_guard(set->program_.code[start])) ++start;
+    set->active_.push_back(Active{start, static_cast<uint32_t>(i), r.score, r.action});
   }
   set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
+  // The first checks as a structure of arrays, padded with checks that never pass.
+  const size_t padded = (firsts.size() + kPreBlock - 1) / kPreBlock * kPreBlock;
+  set->pre_negate_.assign((padded + 63) / 64, 0);
+  for (size_t i = 0; i < padded; ++i) {
+    rules::PreCheck c;  // 1 <= x <= 0: never
+    c.lo = 1;
+    if (i < firsts.size()) c = firsts[i];
+    set->pre_lo_.push_back(c.lo);
+    set->pre_hi_.push_back(c.hi);
+    set->pre_slot_.push_back(c.slot);
+    if (c.negate != 0) set->pre_negate_[i / 64] |= uint64_t{1} << (i % 64);
+  }
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
   for (int s = 0; s < kShardSlots; ++s) {
@@ -730,14 +759,45 @@ bool RuleSet::fires(size_t index, const Transaction& tx, const FeatureVector& fe
   return program_.run(rules_[index].compiled.start, tx, features);
 }
 
+void RuleSet::first_checks(const double* row, uint64_t* pass) const {
+  const double* const lo = pre_lo_.data();
+  const double* const hi = pre_hi_.data();
+  const uint32_t* const slot = pre_slot_.data();
+  const size_t padded = pre_lo_.size();
+  static_assert(64 % kPreBlock == 0, "a block of checks never straddles two words");
+  for (size_t w = 0; w * 64 < padded; ++w) {
+    const size_t end = std::min(padded, w * 64 + 64);
+    uint64_t bits = 0;
+    for (size_t i = w * 64; i < end; i += kPreBlock) {
+#if defined(__SSE2__)
+      // Two checks per compare; both compares are false for NaN, as the scalar ones are.
+      const __m128d x0 = _mm_loadh_pd(_mm_load_sd(row + slot[i]), row + slot[i + 1]);
+      const __m128d x1 = _mm_loadh_pd(_mm_load_sd(row + slot[i + 2]), row + slot[i + 3]);
+      const __m128d in0 = _mm_and_pd(_mm_cmple_pd(_mm_loadu_pd(lo + i), x0),
+                                     _mm_cmple_pd(x0, _mm_loadu_pd(hi + i)));
+      const __m128d in1 = _mm_and_pd(_mm_cmple_pd(_mm_loadu_pd(lo + i + 2), x1),
+                                     _mm_cmple_pd(x1, _mm_loadu_pd(hi + i + 2)));
+      const auto block = static_cast<uint64_t>(_mm_movemask_pd(in0) | (_mm_movemask_pd(in1) << 2));
+#else
+      uint64_t block = 0;
+      for (size_t j = 0; j < kPreBlock; ++j) {
+        const double x = row[slot[i + j]];
+        block |= static_cast<uint64_t>((x >= lo[i + j]) & (x <= hi[i + j])) << j;
+      }
+#endif
+      bits |= block << (i % 64);
+    }
+    pass[w] = bits ^ pre_negate_[w];
+  }
+}
+
 void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
                        int shard) const {
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
-  // The prefilter (see rule_set.h). Every rule's first check, in one branch-free pass over a
-  // row of the features and transaction values, keeping the rules that pass in order.
-  const size_t n = active_.size();
+  // The prefilter (see rule_set.h), over a row of the features and transaction values: every
+  // rule's first check in one branch-free pass, then the further checks of the rules left.
   constexpr size_t kRow = kFeatureCount + static_cast<size_t>(rules::PreTx::kCount);
   double row[kRow];
   std::memcpy(row, features.values.data(), sizeof(double) * kFeatureCount);
@@ -750,38 +810,31 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
       static_cast<double>(tx.country.packed);
   row[kFeatureCount + static_cast<size_t>(rules::PreTx::kAmountMinor)] =
       static_cast<double>(tx.amount.minor);
+  // Bit i of pass[i / 64]: rule i's first check passed.
+  uint64_t pass[(kMaxRules + 63) / 64];
+  first_checks(row, pass);
+  // The further checks of the few rules left, each rule's checks in order (a rule stops at
+  // its first false check), in rule order.
   uint32_t live[kMaxRules];
   uint32_t starts[kMaxRules];
   uint32_t fired[kMaxRules];
-  const rules::PreCheck* const first = pre_first_.data();
-  size_t nl = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const rules::PreCheck& c = first[i];
-    const double x = row[c.slot];
-    // Integer & and ^ on purpose: no branches in these loops.
-    const uint32_t pass =
-        (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
-    live[nl] = static_cast<uint32_t>(i);
-    nl += pass;
-  }
-  // The further checks of the few rules left, each rule's checks in order (a rule stops at
-  // its first false check).
   const rules::PreCheck* const more = pre_more_.data();
   const uint32_t* const more_begin = pre_more_begin_.data();
-  size_t kept = 0;
-  for (size_t j = 0; j < nl; ++j) {
-    const uint32_t i = live[j];
-    uint32_t pass = 1;
-    for (uint32_t m = more_begin[i]; m < more_begin[i + 1]; ++m) {
-      const rules::PreCheck& c = more[m];
-      const double x = row[c.slot];
-      pass &= (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
+  size_t nl = 0;
+  for (size_t w = 0; w < pre_negate_.size(); ++w) {
+    for (uint64_t bits = pass[w]; bits != 0; bits &= bits - 1) {
+      const auto i = static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+      uint32_t ok = 1;
+      for (uint32_t m = more_begin[i]; m < more_begin[i + 1]; ++m) {
+        const rules::PreCheck& c = more[m];
+        const double x = row[c.slot];
+        ok &= (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
+      }
+      live[nl] = i;
+      starts[nl] = active_[i].start;
+      nl += ok;
     }
-    live[kept] = i;
-    kept += pass;
   }
-  nl = kept;
-  for (size_t j = 0; j < nl; ++j) starts[j] = active_[live[j]].start;
   const size_t k = program_.run_many(starts, nl, tx, features, fired);
   for (size_t j = 0; j < k; ++j) {
     const Active& a = active_[live[fired[j]]];
@@ -810,7 +863,8 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   const PolicyDecision d = decide(in, policy_);
   out.score = d.score;
   out.action = d.action;
-  out.rule_set_version = version_;
+  // A reused Decision usually holds this version already: comparing is cheaper than copying.
+  if (out.rule_set_version != version_) out.rule_set_version = version_;
 }
 
 std::vector<RuleHits> RuleSet::hits() const {

@@ -61,7 +61,7 @@ struct RuleHits {
 };
 
 namespace rules {
-// One prefilter check of RuleSet (see RuleSet::pre_first_): passes when lo <= x <= hi, or,
+// One prefilter check of RuleSet (see RuleSet::pre_lo_): passes when lo <= x <= hi, or,
 // with negate, when not. x is slot of the values row: the features, then (from
 // kFeatureCount on) the transaction values of PreTx. Plain data, built at load.
 struct PreCheck {
@@ -120,7 +120,9 @@ class RuleSet {
   RuleSet() = default;
 
   struct Active {
-    uint32_t start;  // entry point in program_
+    // Where evaluate() runs the rule from: its entry point past the leading guards that the
+    // prefilter decides exactly (a rule made only of such guards starts at its kRetTrue).
+    uint32_t start;
     uint32_t index;  // in rules_
     double score;
     RuleAction action;
@@ -132,6 +134,9 @@ class RuleSet {
     std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
   };
   void count_hit(int shard, uint32_t rule, Timestamp ts) const;
+  // The prefilter's first pass: sets bit i of pass[i / 64] when rule i's first check passes
+  // on `row` (see evaluate). Writes pre_negate_.size() words.
+  void first_checks(const double* row, uint64_t* pass) const;
 
   std::string name_;
   std::string version_;
@@ -141,11 +146,17 @@ class RuleSet {
   // one value with constants (a feature, an enumerated code, the amount) is also kept here as
   // a check "lo <= x <= hi" (or its negation). A check is true whenever its guard is (it may
   // be true more often, e.g. money compared as a double), so a rule with a false check cannot
-  // fire. evaluate() tests each rule's first check in one branch-free pass (pre_first_[i] is
-  // rule i's), then the further checks of the rules left (pre_more_[pre_more_begin_[i] ..
-  // pre_more_begin_[i + 1])), and runs the full program only of the rules that pass them all.
-  // A rule without such a guard has an always-true first check.
-  std::vector<rules::PreCheck> pre_first_;
+  // fire. evaluate() tests every rule's first check in one branch-free pass that yields a bit
+  // per rule (structure of arrays, two rules per SSE2 compare: pre_lo_[i], pre_hi_[i] and
+  // pre_slot_[i] are rule i's first check, padded to a multiple of kPreBlock with checks that
+  // never pass; bit i of pre_negate_ negates it), then the further checks of the rules left
+  // (pre_more_[pre_more_begin_[i] .. pre_more_begin_[i + 1])), and runs only the rules that
+  // pass them all. A rule without such a guard has an always-true first check.
+  static constexpr size_t kPreBlock = 4;
+  std::vector<double> pre_lo_;
+  std::vector<double> pre_hi_;
+  std::vector<uint32_t> pre_slot_;
+  std::vector<uint64_t> pre_negate_;  // one bit per rule, 64 rules a word
   std::vector<rules::PreCheck> pre_more_;
   std::vector<uint32_t> pre_more_begin_;  // active_.size() + 1 entries
   rules::Program program_;

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -13,6 +14,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "storage/named_list.h"
 #include "storage/pg_connection.h"
 #include "storage/reasons_json.h"
 
@@ -29,7 +31,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 2> kMigrations = {{
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, R"sql(
 -- Identifiers use the "C" collation: byte order, no locale rules, so key comparisons in the
 -- b-trees are plain memcmp (measurably cheaper on the write path than a libc UTF-8 locale).
@@ -201,6 +203,15 @@ CREATE TABLE api_keys (
     // (bench/postgres_cost_breakdown.sh, ADR 0005).
     {2, R"sql(
 DROP INDEX IF EXISTS transactions_account_ts;
+)sql"},
+    // Named allow/deny lists managed by `fraudwatch lists` and /api/lists (docs/rules.md).
+    {3, R"sql(
+CREATE TABLE named_lists (
+  name text NOT NULL,
+  value text NOT NULL,
+  added_at bigint NOT NULL,            -- UTC microseconds
+  PRIMARY KEY (name, value)
+);
 )sql"},
 }};
 
@@ -592,6 +603,12 @@ class PostgresStore final : public Store {
   Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
                                                                        const std::string& topic,
                                                                        int32_t partition) override;
+  Result<size_t> add_list_values(const std::string& name,
+                                 const std::vector<std::string>& values) override;
+  Result<size_t> remove_list_values(const std::string& name,
+                                    const std::vector<std::string>& values) override;
+  Result<std::vector<std::string>> list_values(const std::string& name) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> lists() override;
 
   // Connects the writer (if it is not) and sets up its session.
   Status ensure_writer();
@@ -1209,6 +1226,80 @@ Result<std::optional<PartitionCheckpoint>> PostgresStore::load_partition_checkpo
     cp.saved_at = be_int(res, 2);
     return std::optional<PartitionCheckpoint>(std::move(cp));
   });
+}
+
+// Named lists: on a pooled connection, one transaction per call.
+
+namespace {
+
+Result<size_t> change_list(ReadPool& pool, const Clock& clock, const std::string& name,
+                           const std::vector<std::string>& values, bool add) {
+  if (auto st = check_list_name(name); !st.ok()) return st.error();
+  if (auto st = check_list_values(values); !st.ok()) return st.error();
+  return pool.with([&](PgConnection& c) -> Result<size_t> {
+    if (auto r = c.exec("BEGIN"); !r.ok()) return r.error();
+    const std::string now = std::to_string(clock.now());
+    const std::string sql =
+        add ? "INSERT INTO named_lists (name, value, added_at) VALUES ($1, $2, $3) "
+              "ON CONFLICT DO NOTHING"
+            : "DELETE FROM named_lists WHERE name = $1 AND value = $2";
+    size_t changed = 0;
+    for (const std::string& v : values) {
+      std::vector<PgParam> params = {{name}, {v}};
+      if (add) params.push_back({now});
+      auto r = c.exec_params(sql, params);
+      if (!r.ok()) {
+        (void)c.exec("ROLLBACK");
+        return r.error();
+      }
+      changed += static_cast<size_t>(std::strtoull(PQcmdTuples(r->get()), nullptr, 10));
+    }
+    if (auto r = c.exec("COMMIT"); !r.ok()) {
+      (void)c.exec("ROLLBACK");
+      return r.error();
+    }
+    return changed;
+  });
+}
+
+}  // namespace
+
+Result<size_t> PostgresStore::add_list_values(const std::string& name,
+                                              const std::vector<std::string>& values) {
+  return change_list(readers_, *clock_, name, values, true);
+}
+
+Result<size_t> PostgresStore::remove_list_values(const std::string& name,
+                                                 const std::vector<std::string>& values) {
+  return change_list(readers_, *clock_, name, values, false);
+}
+
+Result<std::vector<std::string>> PostgresStore::list_values(const std::string& name) {
+  if (auto st = check_list_name(name); !st.ok()) return st.error();
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<std::string>> {
+    // COLLATE "C": byte order, as SQLite sorts.
+    auto r = c.exec_params(
+        "SELECT value FROM named_lists WHERE name = $1 ORDER BY value COLLATE \"C\"", {{name}});
+    if (!r.ok()) return r.error();
+    std::vector<std::string> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) out.push_back(pg_text(r->get(), row, 0));
+    if (out.empty()) return unknown_list(name);
+    return out;
+  });
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::lists() {
+  return readers_.with(
+      [&](PgConnection& c) -> Result<std::vector<std::pair<std::string, int64_t>>> {
+        auto r = c.exec(
+            "SELECT name, count(*) FROM named_lists GROUP BY name ORDER BY name COLLATE \"C\"");
+        if (!r.ok()) return r.error();
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (int row = 0; row < PQntuples(r->get()); ++row) {
+          out.emplace_back(pg_text(r->get(), row, 0), pg_int64(r->get(), row, 1));
+        }
+        return out;
+      });
 }
 
 int postgres_latest_schema_version() { return kMigrations.back().version; }

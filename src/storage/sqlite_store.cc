@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/named_list.h"
 #include "storage/reasons_json.h"
 
 namespace fw {
@@ -135,6 +136,15 @@ CREATE TABLE engine_checkpoints (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (consumer_group, topic, kafka_partition)
 );
+)sql"},
+    // Named allow/deny lists managed by `fraudwatch lists` (docs/rules.md).
+    {4, R"sql(
+CREATE TABLE named_lists (
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  added_at INTEGER NOT NULL,           -- UTC microseconds
+  PRIMARY KEY (name, value)
+) WITHOUT ROWID;
 )sql"},
 }};
 
@@ -330,8 +340,18 @@ class SqliteStore final : public Store {
   Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
                                                                        const std::string& topic,
                                                                        int32_t partition) override;
+  Result<size_t> add_list_values(const std::string& name,
+                                 const std::vector<std::string>& values) override;
+  Result<size_t> remove_list_values(const std::string& name,
+                                    const std::vector<std::string>& values) override;
+  Result<std::vector<std::string>> list_values(const std::string& name) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> lists() override;
 
  private:
+  // Adds (or removes) values in one transaction on ldb_; returns the rows changed.
+  Result<size_t> change_list(const std::string& name, const std::vector<std::string>& values,
+                             bool add);
+
   explicit SqliteStore(const SqliteOptions& options)
       : path_(options.path),
         clock_(options.clock != nullptr ? options.clock : &SystemClock::instance()) {}
@@ -374,6 +394,9 @@ class SqliteStore final : public Store {
   // Partition checkpoints (the upsert is the writer's, the select the readers').
   Stmt upsert_partition_checkpoint_;  // writer only
   Stmt select_partition_checkpoint_;  // guarded by mu_
+  // Named lists: their own connection, so list changes never wait for the writer thread.
+  std::mutex list_mu_;
+  DbPtr ldb_;  // guarded by list_mu_
 };
 
 Error SqliteStore::db_error(sqlite3* db, std::string_view doing, std::string_view advice) const {
@@ -617,6 +640,12 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const SqliteOptions& options) {
     std::lock_guard lock(store->mu_);
     store->rdb_ = std::move(r).value();
     if (auto st = store->prepare_statements(); !st.ok()) return st.error();
+  }
+  auto l = store->open_connection(options, /*writer=*/true);
+  if (!l.ok()) return l.error();
+  {
+    std::lock_guard lock(store->list_mu_);
+    store->ldb_ = std::move(l).value();
   }
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -934,6 +963,89 @@ Result<std::vector<DeadLetter>> SqliteStore::recent_dead_letters(size_t limit) {
     out.push_back(std::move(dl));
   }
   if (rc != SQLITE_DONE) return db_error(rdb_.get(), "cannot read dead letters from", "");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named lists
+
+Result<size_t> SqliteStore::change_list(const std::string& name,
+                                        const std::vector<std::string>& values, bool add) {
+  if (auto st = check_list_name(name); !st.ok()) return st.error();
+  if (auto st = check_list_values(values); !st.ok()) return st.error();
+  std::lock_guard lock(list_mu_);
+  sqlite3* db = ldb_.get();
+  if (auto st = exec(db, "BEGIN IMMEDIATE", "cannot change a list in"); !st.ok()) {
+    return st.error();
+  }
+  auto stmt = prepare(db, add ? "INSERT OR IGNORE INTO named_lists (name, value, added_at) "
+                                "VALUES (?1, ?2, ?3)"
+                              : "DELETE FROM named_lists WHERE name = ?1 AND value = ?2");
+  if (!stmt.ok()) {
+    (void)exec(db, "ROLLBACK", "cannot roll back a list change in");
+    return stmt.error();
+  }
+  sqlite3_stmt* s = stmt->get();
+  const Timestamp now = clock_->now();
+  size_t changed = 0;
+  for (const std::string& v : values) {
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    if (add) sqlite3_bind_int64(s, 3, now);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      Error e = db_error(db, "cannot change list '" + name + "' in", "");
+      sqlite3_reset(s);
+      (void)exec(db, "ROLLBACK", "cannot roll back a list change in");
+      return e;
+    }
+    changed += static_cast<size_t>(sqlite3_changes(db));
+  }
+  sqlite3_reset(s);
+  if (auto st = exec(db, "COMMIT", "cannot commit a list change to"); !st.ok()) {
+    (void)exec(db, "ROLLBACK", "cannot roll back a list change in");
+    return st.error();
+  }
+  return changed;
+}
+
+Result<size_t> SqliteStore::add_list_values(const std::string& name,
+                                            const std::vector<std::string>& values) {
+  return change_list(name, values, true);
+}
+
+Result<size_t> SqliteStore::remove_list_values(const std::string& name,
+                                               const std::vector<std::string>& values) {
+  return change_list(name, values, false);
+}
+
+Result<std::vector<std::string>> SqliteStore::list_values(const std::string& name) {
+  if (auto st = check_list_name(name); !st.ok()) return st.error();
+  std::lock_guard lock(list_mu_);
+  auto stmt = prepare(ldb_.get(), "SELECT value FROM named_lists WHERE name = ?1 ORDER BY value");
+  if (!stmt.ok()) return stmt.error();
+  sqlite3_stmt* s = stmt->get();
+  sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(column_text(s, 0));
+  if (rc != SQLITE_DONE) return db_error(ldb_.get(), "cannot read list '" + name + "' from", "");
+  if (out.empty()) return unknown_list(name);
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::lists() {
+  std::lock_guard lock(list_mu_);
+  auto stmt =
+      prepare(ldb_.get(), "SELECT name, COUNT(*) FROM named_lists GROUP BY name ORDER BY name");
+  if (!stmt.ok()) return stmt.error();
+  sqlite3_stmt* s = stmt->get();
+  std::vector<std::pair<std::string, int64_t>> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.emplace_back(column_text(s, 0), sqlite3_column_int64(s, 1));
+  }
+  if (rc != SQLITE_DONE) return db_error(ldb_.get(), "cannot read the lists from", "");
   return out;
 }
 

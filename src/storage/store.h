@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -130,6 +131,20 @@ class Store {
   // The checkpoint stored for (group, topic, partition), or nullopt. Thread-safe.
   virtual Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(
       const std::string& group, const std::string& topic, int32_t partition) = 0;
+
+  // Named allow/deny lists, read by rules as list("name") (docs/rules.md). Thread-safe,
+  // callable from any thread, independent of write(). Names and values are checked with
+  // storage/named_list.h (errors name the field). A list exists while it holds a value.
+  // Adds the values (one already there is kept); returns how many were new.
+  virtual Result<size_t> add_list_values(const std::string& name,
+                                         const std::vector<std::string>& values) = 0;
+  // Removes the values; returns how many were there.
+  virtual Result<size_t> remove_list_values(const std::string& name,
+                                            const std::vector<std::string>& values) = 0;
+  // The values of a list, in byte order; an unknown list is an error naming it.
+  virtual Result<std::vector<std::string>> list_values(const std::string& name) = 0;
+  // Every list and its number of values, by name.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> lists() = 0;
 };
 
 // Write errors a retry cannot fix carry this tag at the end of their reason, so a writer can

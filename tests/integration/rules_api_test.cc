@@ -123,5 +123,64 @@ TEST(RulesApi, BuiltInRulesCannotBeReloaded) {
   EXPECT_EQ(demo.wait(), 0) << demo.transcript();
 }
 
+// `fraudwatch rules check FILE` offline, and `fraudwatch rules reload --url` against a running
+// demo: a good file reloads (exit 0), a bad one is refused with file:line:column (exit 1)
+// while the running set stays, and an address where nothing listens is a clear error.
+TEST(RulesCli, CheckAndReloadARunningDemo) {
+  TempDir dir;
+  const std::string rules = dir.file("rules.yaml");
+  const std::string bin = fw::testing::fraudwatch_binary().string();
+  std::ofstream(rules)
+      << "name: v1\nrules:\n  - {id: quiet, when: tx_count_1m > 100, score: 0.5}\n";
+  {
+    ChildProcess check({bin, "rules", "check", rules});
+    EXPECT_EQ(check.wait(), 0) << check.transcript();
+  }
+  const std::string bad = dir.file("bad.yaml");
+  std::ofstream(bad) << "name: v2\nrules:\n  - id: bad\n    when: amout > 3\n    score: 0.5\n";
+  {
+    ChildProcess check({bin, "rules", "check", bad});
+    ASSERT_TRUE(check.wait_for("bad.yaml:4:11: unknown name 'amout'")) << check.transcript();
+    EXPECT_EQ(check.wait(), 1);
+  }
+  {
+    ChildProcess check({bin, "rules", "check", dir.file("missing.yaml")});
+    EXPECT_EQ(check.wait(), 1);
+    EXPECT_NE(check.transcript().find("missing.yaml"), std::string::npos) << check.transcript();
+  }
+
+  ChildProcess demo(demo_args(dir, rules));
+  const uint16_t port = port_of(demo);
+  ASSERT_GT(port, 0) << demo.transcript();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+
+  std::ofstream(rules) << "name: v2\nrules:\n  - id: bad\n    when: new_devise\n    score: 0.5\n";
+  {
+    ChildProcess reload({bin, "rules", "reload", "--url", url});
+    ASSERT_TRUE(reload.wait_for("rules.yaml:4:11: unknown name 'new_devise'"))
+        << reload.transcript();
+    EXPECT_EQ(reload.wait(), 1);
+  }
+  auto still = nlohmann::json::parse(request(port, "GET", "/api/rules").body);
+  EXPECT_EQ(still["version"].get<std::string>().substr(0, 3), "v1@");
+
+  std::ofstream(rules) << "name: v3\nrules:\n  - {id: quiet, when: tx_count_1m > 99, score: 0.5}\n";
+  {
+    ChildProcess reload({bin, "rules", "reload", "--url", url});
+    EXPECT_EQ(reload.wait(), 0) << reload.transcript();
+  }
+  auto now = nlohmann::json::parse(request(port, "GET", "/api/rules").body);
+  EXPECT_EQ(now["version"].get<std::string>().substr(0, 3), "v3@");
+
+  demo.signal(SIGINT);
+  EXPECT_EQ(demo.wait(), 0) << demo.transcript();
+  {
+    // The demo is gone: nothing listens on its port now.
+    ChildProcess reload({bin, "rules", "reload", "--url", url, "--timeout", "5"});
+    ASSERT_TRUE(reload.wait_for("cannot connect")) << reload.transcript();
+    EXPECT_EQ(reload.wait(), 1);
+  }
+}
+
 }  // namespace
 }  // namespace fw

@@ -158,6 +158,17 @@ class DownStore final : public Store {
                                                                        int32_t partition) override {
     return real_.load_partition_checkpoint(group, topic, partition);
   }
+  Result<size_t> add_list_values(const std::string& n, const std::vector<std::string>& v) override {
+    return real_.add_list_values(n, v);
+  }
+  Result<size_t> remove_list_values(const std::string& n,
+                                    const std::vector<std::string>& v) override {
+    return real_.remove_list_values(n, v);
+  }
+  Result<std::vector<std::string>> list_values(const std::string& n) override {
+    return real_.list_values(n);
+  }
+  Result<std::vector<std::pair<std::string, int64_t>>> lists() override { return real_.lists(); }
   std::atomic<int> attempts{0};
 
  private:

@@ -113,9 +113,9 @@ TEST(SqliteStore, MigrationFromVersion1RebuildsTheCounters) {
     ASSERT_TRUE(store->write(b).ok());
   }
   // Turn the file back into a version-1 database that already holds rows.
-  // (Every later migration is undone too: migration 3 added engine_checkpoints.)
+  // (Every later migration is undone too: 3 added engine_checkpoints, 4 named_lists.)
   raw_sql(path,
-          "DROP TABLE counters; DROP TABLE engine_checkpoints; "
+          "DROP TABLE counters; DROP TABLE engine_checkpoints; DROP TABLE named_lists; "
           "DELETE FROM schema_migrations WHERE version >= 2");
   auto store = open_ok(path);
   ASSERT_NE(store, nullptr);

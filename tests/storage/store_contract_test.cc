@@ -571,6 +571,74 @@ TEST_P(StoreContract, InvalidPartitionCheckpointsArePermanentErrors) {
   ASSERT_TRUE(store_->save_partition_checkpoint(ok).ok());
 }
 
+TEST_P(StoreContract, NamedListsAddRemoveShowAndRefuseHostileInput) {
+  auto added = store_->add_list_values("bad_merchants", {"m-2", "m-1", "m-2", "m-3"});
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_EQ(*added, 3u);  // m-2 once
+  auto again = store_->add_list_values("bad_merchants", {"m-1", "m-4"});
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(*again, 1u);
+  ASSERT_TRUE(store_->add_list_values("trusted", {"acc-9"}).ok());
+
+  auto values = store_->list_values("bad_merchants");
+  ASSERT_TRUE(values.ok()) << values.error().message();
+  EXPECT_EQ(*values, (std::vector<std::string>{"m-1", "m-2", "m-3", "m-4"}));
+  auto all = store_->lists();
+  ASSERT_TRUE(all.ok()) << all.error().message();
+  EXPECT_EQ(*all,
+            (std::vector<std::pair<std::string, int64_t>>{{"bad_merchants", 4}, {"trusted", 1}}));
+
+  auto removed = store_->remove_list_values("bad_merchants", {"m-1", "m-9"});
+  ASSERT_TRUE(removed.ok()) << removed.error().message();
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_EQ(*store_->list_values("bad_merchants"), (std::vector<std::string>{"m-2", "m-3", "m-4"}));
+
+  // A list with no values left is gone; an unknown list is an error naming it.
+  ASSERT_TRUE(store_->remove_list_values("trusted", {"acc-9"}).ok());
+  auto gone = store_->list_values("trusted");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.error().message().find("list 'trusted': does not exist"), std::string::npos)
+      << gone.error().message();
+  EXPECT_EQ(store_->lists()->size(), 1u);
+
+  // Hostile input: every entry point refuses it whole, naming the field; nothing changes.
+  struct Bad {
+    std::string name;
+    std::vector<std::string> values;
+    std::string message;
+  };
+  const std::vector<Bad> bad = {
+      {"", {"x"}, "list name: is empty"},
+      {std::string(65, 'a'), {"x"}, "list name: is 65 bytes; the limit is 64"},
+      {"bad name", {"x"}, "list name: may contain only"},
+      {"l'; DROP TABLE named_lists; --", {"x"}, "list name: may contain only"},
+      {"ok", {}, "values: are empty"},
+      {"ok", {"fine", ""}, "values[1]: is empty"},
+      {"ok", {std::string(257, 'v')}, "values[0]: is 257 bytes; the limit is 256"},
+      {"ok", {std::string("a\0b", 3)}, "values[0]: contains a NUL"},
+      {"ok", {"two\nlines"}, "values[0]: contains a NUL or a line break"},
+      {"ok", std::vector<std::string>(100'001, "v"), "values: are 100001 at once"},
+  };
+  for (const Bad& b : bad) {
+    auto add = store_->add_list_values(b.name, b.values);
+    ASSERT_FALSE(add.ok()) << b.name;
+    EXPECT_NE(add.error().message().find(b.message), std::string::npos) << add.error().message();
+    auto remove = store_->remove_list_values(b.name, b.values);
+    ASSERT_FALSE(remove.ok()) << b.name;
+  }
+  EXPECT_FALSE(store_->list_values("").ok());
+  EXPECT_EQ(*store_->lists(), (std::vector<std::pair<std::string, int64_t>>{{"bad_merchants", 3}}));
+
+  // Values are bytes: quotes, non-ASCII and the longest allowed value round-trip.
+  const std::vector<std::string> odd = {"O'Brien \"x\"", "caf\xc3\xa9", std::string(256, 'z')};
+  ASSERT_TRUE(store_->add_list_values("odd.values-1", odd).ok());
+  auto back = store_->list_values("odd.values-1");
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  std::vector<std::string> sorted = odd;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(*back, sorted);
+}
+
 const StoreFactory kSqlite{"sqlite", false, [](const testing::TempDir& dir) {
                              return open_sqlite_store(SqliteOptions{.path = dir.file("store.db")});
                            }};
