@@ -27,6 +27,8 @@ struct MlCommands {
   std::string model, eval_out;
   double eval_threshold = -1;
   size_t eval_k = 100;
+  bool no_anomaly = false;
+  IsolationForestOptions forest;
 };
 
 namespace {
@@ -104,6 +106,9 @@ int run_train(const MlCommands& c) {
   job.k = c.k;
   job.out_dir = c.out;
   job.log = log_line;
+  job.anomaly = !c.no_anomaly;
+  job.forest = c.forest;
+  job.forest.seed = c.options.seed;
   auto r = run_train_job(job);
   if (!r.ok()) {
     spdlog::error("{}", r.error().message());
@@ -112,8 +117,8 @@ int run_train(const MlCommands& c) {
   fmt::print(stderr, "\nvalidation (latest {:.0f}% of rows, threshold by {}):\n{}",
              100 * c.options.validation_fraction, policy->describe(), report_table(r->validation));
   fmt::print(stderr,
-             "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg)\n",
-             c.out);
+             "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg{})\n",
+             c.out, c.no_anomaly ? "" : ", isolation_forest.json");
   return 0;
 }
 
@@ -199,6 +204,12 @@ std::shared_ptr<MlCommands> add_ml_commands(CLI::App& app) {
   c->train->add_option("--threads", o.threads, "XGBoost threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+
+  c->train->add_flag("--no-anomaly", c->no_anomaly,
+                     "skip the Isolation Forest (isolation_forest.json, the anomaly score)");
+  c->train->add_option("--anomaly-trees", c->forest.trees, "trees of the Isolation Forest")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
 
   c->evaluate = app.add_subcommand(
       "evaluate", "evaluate a model on labelled history: a table on stderr, JSON on stdout");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "training/anomaly.h"
 #include "training/model_dir.h"
 
 namespace fw {
@@ -86,6 +87,32 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   const double threshold = choose_threshold(score_curve(scores, vlabels), job.threshold);
   r.validation = evaluate_scores(d, vb, ve, scores, threshold, job.k);
 
+  // The anomaly score: unsupervised, on the training rows only, judged on the validation rows.
+  std::optional<IsolationForest> forest;
+  nlohmann::json anomaly_meta = nullptr;
+  if (job.anomaly) {
+    const auto forest_started = std::chrono::steady_clock::now();
+    auto f = train_forest(d, 0, r.train.train_rows, job.forest);
+    if (!f.ok()) return f.error();
+    const std::vector<float> a = anomaly_scores(*f, d, vb, ve);
+    const auto curve = score_curve(a, vlabels);
+    r.validation.anomaly_roc_auc = roc_auc(curve);
+    r.validation.anomaly_average_precision = average_precision(curve);
+    anomaly_meta = {{"file", kIsolationForestFile},
+                    {"trees", f->tree_count()},
+                    {"max_samples", job.forest.max_samples},
+                    {"samples_per_tree", f->samples()},
+                    {"seed", job.forest.seed},
+                    {"trained_on_rows", r.train.train_rows},
+                    {"validation_roc_auc", *r.validation.anomaly_roc_auc},
+                    {"validation_average_precision", *r.validation.anomaly_average_precision}};
+    say(job.log, fmt::format("isolation forest: {} trees on {} rows in {:.1f} s, validation ROC "
+                             "AUC {:.4f}",
+                             f->tree_count(), r.train.train_rows, seconds_since(forest_started),
+                             *r.validation.anomaly_roc_auc));
+    forest = std::move(*f);
+  }
+
   const TreeParams& p = r.train.best.params;
   nlohmann::json trials = nlohmann::json::array();
   for (const Trial& t : r.train.trials) {
@@ -147,8 +174,20 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
        {{"features", feature_histograms(d, 0, r.train.train_rows)},
         {"scores", score_histogram(scores)}}},
       {"training_seconds", train_secs},
+      {"anomaly", anomaly_meta},
   };
   if (Status s = write_model_dir(job.out_dir, r.train.model_json, meta); !s.ok()) return s.error();
+  const std::string forest_path =
+      (std::filesystem::path(job.out_dir) / kIsolationForestFile).string();
+  if (forest) {
+    std::ofstream out(forest_path, std::ios::binary | std::ios::trunc);
+    out << forest->to_json();
+    out.close();
+    if (!out) return make_error(forest_path, "cannot write");
+  } else {
+    std::error_code ec;  // a forest left by an earlier run in this folder must not load
+    std::filesystem::remove(forest_path, ec);
+  }
   if (Status s = write_report(job.out_dir, r.validation); !s.ok()) return s.error();
   return r;
 }
@@ -162,6 +201,12 @@ Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job) {
   std::vector<float> scores = score_rows(model->model, *data, 0, data->rows());
   const double threshold = job.threshold >= 0 ? job.threshold : model->threshold;
   EvaluationReport r = evaluate_scores(*data, 0, data->rows(), scores, threshold, job.k);
+  if (model->forest) {
+    const std::vector<float> a = anomaly_scores(*model->forest, *data, 0, data->rows());
+    const auto curve = score_curve(a, std::span<const float>(data->y.data(), data->rows()));
+    r.anomaly_roc_auc = roc_auc(curve);
+    r.anomaly_average_precision = average_precision(curve);
+  }
   if (!job.out_dir.empty()) {
     if (Status s = write_report(job.out_dir, r); !s.ok()) return s.error();
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "scoring/isolation_forest.h"
 #include "training/dataset.h"
 #include "training/evaluation.h"
 #include "training/metrics.h"
@@ -22,6 +23,10 @@ struct TrainJob {
   size_t k = 100;  // alerts per day for account precision@k
   std::string out_dir;
   std::function<void(const std::string&)> log;
+  // Also train an Isolation Forest on the training rows' features and save it as
+  // isolation_forest.json (training/anomaly.h); its validation ROC AUC joins the report.
+  bool anomaly = true;
+  IsolationForestOptions forest;
 };
 
 struct TrainJobResult {
@@ -30,7 +35,8 @@ struct TrainJobResult {
   uint64_t rows = 0;
 };
 
-// Writes out_dir/{model.json, metadata.json, evaluation.json, roc.svg, pr.svg}.
+// Writes out_dir/{model.json, metadata.json, evaluation.json, roc.svg, pr.svg} and, with
+// `anomaly`, isolation_forest.json (without it, removes a stale one).
 Result<TrainJobResult> run_train_job(const TrainJob& job);
 
 struct EvaluateJob {
