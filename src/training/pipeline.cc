@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -30,6 +32,32 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 }  // namespace
+
+FoldSummary summarize_folds(const std::vector<FoldMetrics>& folds) {
+  FoldSummary s;
+  if (folds.empty()) return s;
+  const auto k = static_cast<double>(folds.size());
+  auto mean_std = [&](auto get, double& mean, double& sd) {
+    double sum = 0, sq = 0;
+    for (const FoldMetrics& f : folds) {
+      sum += get(f);
+      sq += get(f) * get(f);
+    }
+    mean = sum / k;
+    sd = std::sqrt(std::max(0.0, sq / k - mean * mean));
+  };
+  mean_std([](const FoldMetrics& f) { return f.roc_auc; }, s.roc_auc_mean, s.roc_auc_std);
+  mean_std([](const FoldMetrics& f) { return f.average_precision; }, s.average_precision_mean,
+           s.average_precision_std);
+  return s;
+}
+
+std::string fold_summary_line(const std::vector<FoldMetrics>& folds) {
+  const FoldSummary s = summarize_folds(folds);
+  return fmt::format("{} folds: ROC AUC {:.4f} ± {:.4f}, PR AUC {:.4f} ± {:.4f} (mean ± std)",
+                     folds.size(), s.roc_auc_mean, s.roc_auc_std, s.average_precision_mean,
+                     s.average_precision_std);
+}
 
 Status write_report(const std::string& dir, const EvaluationReport& report) {
   namespace fs = std::filesystem;
@@ -81,8 +109,11 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   if (!model.ok()) {
     return make_error("training", "the trained model does not load: " + model.error().message());
   }
-  const size_t vb = r.train.train_rows, ve = d.rows();
-  std::vector<float> scores = score_rows(*model, d, vb, ve);
+  // Time split: the validation rows, scored by the serving evaluator. K-fold: every row, scored
+  // out of fold by the fold model that did not see it.
+  const bool kfold = job.train.validation == Validation::kKFold;
+  const size_t vb = kfold ? 0 : r.train.train_rows, ve = d.rows();
+  std::vector<float> scores = kfold ? r.train.out_of_fold : score_rows(*model, d, vb, ve);
   const std::span<const float> vlabels(d.y.data() + vb, ve - vb);
   const double threshold = choose_threshold(score_curve(scores, vlabels), job.threshold);
   r.validation = evaluate_scores(d, vb, ve, scores, threshold, job.k);
@@ -122,7 +153,32 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
                       {"colsample_bytree", t.params.colsample_bytree},
                       {"min_child_weight", t.params.min_child_weight},
                       {"trees", t.best_rounds},
-                      {"validation_aucpr", t.validation_aucpr}});
+                      {"validation_aucpr", t.validation_aucpr},
+                      {"validation_aucpr_std", t.validation_aucpr_std},
+                      {"candidate", t.candidate},
+                      {"rung", t.rung},
+                      {"budget", t.budget}});
+  }
+  nlohmann::json validation_scheme = {
+      {"scheme", kfold ? "kfold" : "time"},
+      {"search", job.train.search == Search::kHalving ? "halving" : "random"}};
+  if (kfold) {
+    const FoldSummary fs = summarize_folds(r.train.folds);
+    nlohmann::json folds = nlohmann::json::array();
+    for (const FoldMetrics& f : r.train.folds) {
+      folds.push_back({{"rows", f.rows},
+                       {"frauds", f.positives},
+                       {"trees", f.best_rounds},
+                       {"roc_auc", f.roc_auc},
+                       {"average_precision", f.average_precision}});
+    }
+    validation_scheme["folds"] = folds;
+    validation_scheme["roc_auc"] = {{"mean", fs.roc_auc_mean}, {"std", fs.roc_auc_std}};
+    validation_scheme["average_precision"] = {{"mean", fs.average_precision_mean},
+                                              {"std", fs.average_precision_std}};
+    say(job.log, fold_summary_line(r.train.folds));
+  } else {
+    validation_scheme["fraction"] = job.train.validation_fraction;
   }
   nlohmann::json names = nlohmann::json::array();
   for (size_t f = 0; f < kFeatureCount; ++f)
@@ -151,6 +207,7 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
         {"early_stopping_rounds", job.train.early_stopping_rounds},
         {"max_rounds", job.train.max_rounds}}},
       {"search", trials},
+      {"validation", validation_scheme},
       {"data",
        {{"input", job.data.input},
         {"label_delay_days",

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "scoring/isolation_forest.h"
@@ -31,7 +32,9 @@ struct TrainJob {
 
 struct TrainJobResult {
   TrainResult train;
-  EvaluationReport validation;  // on the validation rows, at the chosen threshold
+  // At the chosen threshold: on the validation rows (time split) or on every row's out-of-fold
+  // score (k-fold).
+  EvaluationReport validation;
   uint64_t rows = 0;
 };
 
@@ -49,6 +52,14 @@ struct EvaluateJob {
 };
 
 Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job);
+
+// Mean and standard deviation of the k-fold metrics, and a one-line summary of them.
+struct FoldSummary {
+  double roc_auc_mean = 0, roc_auc_std = 0;
+  double average_precision_mean = 0, average_precision_std = 0;
+};
+FoldSummary summarize_folds(const std::vector<FoldMetrics>& folds);
+std::string fold_summary_line(const std::vector<FoldMetrics>& folds);
 
 // Writes evaluation.json, roc.svg and pr.svg into dir.
 Status write_report(const std::string& dir, const EvaluationReport& report);
