@@ -27,6 +27,9 @@ struct MlCommands {
   std::string model, eval_out;
   double eval_threshold = -1;
   size_t eval_k = 100;
+  bool no_anomaly = false;
+  std::string validation = "0.2", search = "random";
+  IsolationForestOptions forest;
 };
 
 namespace {
@@ -100,20 +103,42 @@ int run_train(const MlCommands& c) {
       return 2;
     }
   }
+  if (c.validation == "kfold") {
+    job.train.validation = Validation::kKFold;
+  } else {
+    char* end = nullptr;
+    job.train.validation_fraction = std::strtod(c.validation.c_str(), &end);
+    if (c.validation.empty() || end != c.validation.c_str() + c.validation.size() ||
+        !(job.train.validation_fraction >= 0.01 && job.train.validation_fraction <= 0.9)) {
+      spdlog::error("--validation: 'kfold' or a share of rows from 0.01 to 0.9, not '{}'",
+                    c.validation);
+      return 2;
+    }
+  }
+  job.train.search = c.search == "halving" ? Search::kHalving : Search::kRandom;
   job.threshold = *policy;
   job.k = c.k;
   job.out_dir = c.out;
   job.log = log_line;
+  job.anomaly = !c.no_anomaly;
+  job.forest = c.forest;
+  job.forest.seed = c.options.seed;
   auto r = run_train_job(job);
   if (!r.ok()) {
     spdlog::error("{}", r.error().message());
     return r.error().field == "training" ? 1 : 2;
   }
-  fmt::print(stderr, "\nvalidation (latest {:.0f}% of rows, threshold by {}):\n{}",
-             100 * c.options.validation_fraction, policy->describe(), report_table(r->validation));
+  if (job.train.validation == Validation::kKFold) {
+    fmt::print(stderr, "\n{}\nout-of-fold scores of every row, threshold by {}:\n{}",
+               fold_summary_line(r->train.folds), policy->describe(), report_table(r->validation));
+  } else {
+    fmt::print(stderr, "\nvalidation (latest {:.0f}% of rows, threshold by {}):\n{}",
+               100 * job.train.validation_fraction, policy->describe(),
+               report_table(r->validation));
+  }
   fmt::print(stderr,
-             "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg)\n",
-             c.out);
+             "model folder: {} (model.json, metadata.json, evaluation.json, roc.svg, pr.svg{})\n",
+             c.out, c.no_anomaly ? "" : ", isolation_forest.json");
   return 0;
 }
 
@@ -152,11 +177,20 @@ std::shared_ptr<MlCommands> add_ml_commands(CLI::App& app) {
   add_data_flags(c->train, c->train_data);
   c->train->add_option("--out", c->out, "model folder to write")->required();
   c->train
-      ->add_option("--validation", o.validation_fraction,
-                   "share of the latest rows held out for validation, early stopping and "
-                   "the threshold")
+      ->add_option("--validation", c->validation,
+                   "SHARE: hold out the latest SHARE of rows (0.01..0.9) for validation, early "
+                   "stopping and the threshold; kfold: stratified k-fold over all rows, the "
+                   "final model on every row")
+      ->capture_default_str();
+  c->train->add_option("--folds", o.folds, "folds of --validation kfold")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 0.9));
+      ->check(CLI::Range(2, 20));
+  c->train
+      ->add_option("--search", c->search,
+                   "random: --trials candidates, each up to --rounds trees; halving: successive "
+                   "halving of --trials candidates on a doubling tree budget")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"random", "halving"}));
   c->train
       ->add_option("--trials", o.search_trials,
                    "hyperparameter trials: the given parameters, then random draws")
@@ -199,6 +233,12 @@ std::shared_ptr<MlCommands> add_ml_commands(CLI::App& app) {
   c->train->add_option("--threads", o.threads, "XGBoost threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+
+  c->train->add_flag("--no-anomaly", c->no_anomaly,
+                     "skip the Isolation Forest (isolation_forest.json, the anomaly score)");
+  c->train->add_option("--anomaly-trees", c->forest.trees, "trees of the Isolation Forest")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
 
   c->evaluate = app.add_subcommand(
       "evaluate", "evaluate a model on labelled history: a table on stderr, JSON on stdout");

@@ -83,6 +83,10 @@ nlohmann::json report_to_json(const EvaluationReport& r) {
   j["to"] = r.rows ? format_rfc3339(r.to) : "";
   j["roc_auc"] = r.roc_auc;
   j["average_precision"] = r.average_precision;
+  if (r.anomaly_roc_auc) {
+    j["anomaly_score"] = {{"roc_auc", *r.anomaly_roc_auc},
+                          {"average_precision", r.anomaly_average_precision.value_or(0)}};
+  }
   j["threshold"] = r.threshold;
   const Confusion& c = r.at_threshold;
   j["at_threshold"] = {{"precision", c.precision()},
@@ -120,6 +124,10 @@ std::string report_table(const EvaluationReport& r) {
       r.rows ? format_rfc3339(r.from) : "-", r.rows ? format_rfc3339(r.to) : "-");
   s += fmt::format("  ROC AUC             {:.4f}\n", r.roc_auc);
   s += fmt::format("  PR AUC (avg prec.)  {:.4f}\n", r.average_precision);
+  if (r.anomaly_roc_auc) {
+    s += fmt::format("  anomaly score       ROC AUC {:.4f}, PR AUC {:.4f} (Isolation Forest)\n",
+                     *r.anomaly_roc_auc, r.anomaly_average_precision.value_or(0));
+  }
   s += fmt::format("  at threshold {:.4f}: precision {:.4f}  recall {:.4f}  F1 {:.4f}\n",
                    r.threshold, c.precision(), c.recall(), c.f1());
   s += fmt::format("  confusion           TP {}  FP {}  FN {}  TN {}\n", c.tp, c.fp, c.fn, c.tn);

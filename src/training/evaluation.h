@@ -7,6 +7,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct EvaluationReport {
   std::map<std::string, PatternRecall> by_pattern;  // frauds by fraud_pattern ("" = unnamed)
   // Curves, thinned to at most ~200 points: (fpr, tpr) and (recall, precision).
   std::vector<std::pair<double, double>> roc, pr;
+  // The Isolation Forest's anomaly score on the same rows, when the model folder has one.
+  std::optional<double> anomaly_roc_auc, anomaly_average_precision;
 };
 
 // Scores rows [begin, end) of data with `scores` (one per row of the range).

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "training/anomaly.h"
+
 namespace fw {
 
 std::string schema_hash_hex() { return fmt::format("0x{:016x}", feature_schema_hash()); }
@@ -20,9 +22,21 @@ Result<LoadedModel> load_model(const std::string& path) {
   const std::string model_path = is_dir ? (fs::path(path) / kModelFile).string() : path;
   auto model = TreeModel::load_file(model_path);
   if (!model.ok()) return model.error();
-  LoadedModel out{std::move(*model), nlohmann::json::object(), kDefaultThreshold};
+  LoadedModel out{std::move(*model), nlohmann::json::object(), kDefaultThreshold, std::nullopt};
+  if (!is_dir) return out;
+  const std::string forest_path = (fs::path(path) / kIsolationForestFile).string();
+  if (fs::exists(forest_path, ec)) {
+    auto forest = IsolationForest::load_file(forest_path);
+    if (!forest.ok()) return forest.error();
+    if (forest->columns() != kFeatureCount) {
+      return make_error(forest_path + ": isolation_forest.columns",
+                        fmt::format("{} columns; this build's features have {}", forest->columns(),
+                                    kFeatureCount));
+    }
+    out.forest = std::move(*forest);
+  }
   const std::string meta_path = (fs::path(path) / kMetadataFile).string();
-  if (!is_dir || !fs::exists(meta_path, ec)) return out;
+  if (!fs::exists(meta_path, ec)) return out;
 
   std::ifstream in(meta_path);
   if (!in) return make_error(meta_path, fmt::format("cannot open: {}", std::strerror(errno)));

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "core/result.h"
+#include "scoring/isolation_forest.h"
 #include "scoring/tree_model.h"
 #include "training/dataset.h"
 
@@ -25,10 +27,13 @@ struct LoadedModel {
   TreeModel model;
   nlohmann::json metadata;  // empty object for a bring-your-own model
   double threshold = kDefaultThreshold;
+  // The folder's isolation_forest.json (training/anomaly.h), when it has one.
+  std::optional<IsolationForest> forest;
 };
 
 // path: a model folder or an XGBoost JSON file. When metadata.json exists, its schema hash must
-// equal this build's feature_schema_hash() and its threshold must be a probability. Errors name
+// equal this build's feature_schema_hash() and its threshold must be a probability. When
+// isolation_forest.json exists it is loaded too and must have kFeatureCount columns. Errors name
 // the file and field.
 Result<LoadedModel> load_model(const std::string& path);
 

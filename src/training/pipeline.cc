@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include "training/anomaly.h"
 #include "training/model_dir.h"
 
 namespace fw {
@@ -29,6 +32,32 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 }  // namespace
+
+FoldSummary summarize_folds(const std::vector<FoldMetrics>& folds) {
+  FoldSummary s;
+  if (folds.empty()) return s;
+  const auto k = static_cast<double>(folds.size());
+  auto mean_std = [&](auto get, double& mean, double& sd) {
+    double sum = 0, sq = 0;
+    for (const FoldMetrics& f : folds) {
+      sum += get(f);
+      sq += get(f) * get(f);
+    }
+    mean = sum / k;
+    sd = std::sqrt(std::max(0.0, sq / k - mean * mean));
+  };
+  mean_std([](const FoldMetrics& f) { return f.roc_auc; }, s.roc_auc_mean, s.roc_auc_std);
+  mean_std([](const FoldMetrics& f) { return f.average_precision; }, s.average_precision_mean,
+           s.average_precision_std);
+  return s;
+}
+
+std::string fold_summary_line(const std::vector<FoldMetrics>& folds) {
+  const FoldSummary s = summarize_folds(folds);
+  return fmt::format("{} folds: ROC AUC {:.4f} ± {:.4f}, PR AUC {:.4f} ± {:.4f} (mean ± std)",
+                     folds.size(), s.roc_auc_mean, s.roc_auc_std, s.average_precision_mean,
+                     s.average_precision_std);
+}
 
 Status write_report(const std::string& dir, const EvaluationReport& report) {
   namespace fs = std::filesystem;
@@ -80,11 +109,40 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   if (!model.ok()) {
     return make_error("training", "the trained model does not load: " + model.error().message());
   }
-  const size_t vb = r.train.train_rows, ve = d.rows();
-  std::vector<float> scores = score_rows(*model, d, vb, ve);
+  // Time split: the validation rows, scored by the serving evaluator. K-fold: every row, scored
+  // out of fold by the fold model that did not see it.
+  const bool kfold = job.train.validation == Validation::kKFold;
+  const size_t vb = kfold ? 0 : r.train.train_rows, ve = d.rows();
+  std::vector<float> scores = kfold ? r.train.out_of_fold : score_rows(*model, d, vb, ve);
   const std::span<const float> vlabels(d.y.data() + vb, ve - vb);
   const double threshold = choose_threshold(score_curve(scores, vlabels), job.threshold);
   r.validation = evaluate_scores(d, vb, ve, scores, threshold, job.k);
+
+  // The anomaly score: unsupervised, on the training rows only, judged on the validation rows.
+  std::optional<IsolationForest> forest;
+  nlohmann::json anomaly_meta = nullptr;
+  if (job.anomaly) {
+    const auto forest_started = std::chrono::steady_clock::now();
+    auto f = train_forest(d, 0, r.train.train_rows, job.forest);
+    if (!f.ok()) return f.error();
+    const std::vector<float> a = anomaly_scores(*f, d, vb, ve);
+    const auto curve = score_curve(a, vlabels);
+    r.validation.anomaly_roc_auc = roc_auc(curve);
+    r.validation.anomaly_average_precision = average_precision(curve);
+    anomaly_meta = {{"file", kIsolationForestFile},
+                    {"trees", f->tree_count()},
+                    {"max_samples", job.forest.max_samples},
+                    {"samples_per_tree", f->samples()},
+                    {"seed", job.forest.seed},
+                    {"trained_on_rows", r.train.train_rows},
+                    {"validation_roc_auc", *r.validation.anomaly_roc_auc},
+                    {"validation_average_precision", *r.validation.anomaly_average_precision}};
+    say(job.log, fmt::format("isolation forest: {} trees on {} rows in {:.1f} s, validation ROC "
+                             "AUC {:.4f}",
+                             f->tree_count(), r.train.train_rows, seconds_since(forest_started),
+                             *r.validation.anomaly_roc_auc));
+    forest = std::move(*f);
+  }
 
   const TreeParams& p = r.train.best.params;
   nlohmann::json trials = nlohmann::json::array();
@@ -95,7 +153,32 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
                       {"colsample_bytree", t.params.colsample_bytree},
                       {"min_child_weight", t.params.min_child_weight},
                       {"trees", t.best_rounds},
-                      {"validation_aucpr", t.validation_aucpr}});
+                      {"validation_aucpr", t.validation_aucpr},
+                      {"validation_aucpr_std", t.validation_aucpr_std},
+                      {"candidate", t.candidate},
+                      {"rung", t.rung},
+                      {"budget", t.budget}});
+  }
+  nlohmann::json validation_scheme = {
+      {"scheme", kfold ? "kfold" : "time"},
+      {"search", job.train.search == Search::kHalving ? "halving" : "random"}};
+  if (kfold) {
+    const FoldSummary fs = summarize_folds(r.train.folds);
+    nlohmann::json folds = nlohmann::json::array();
+    for (const FoldMetrics& f : r.train.folds) {
+      folds.push_back({{"rows", f.rows},
+                       {"frauds", f.positives},
+                       {"trees", f.best_rounds},
+                       {"roc_auc", f.roc_auc},
+                       {"average_precision", f.average_precision}});
+    }
+    validation_scheme["folds"] = folds;
+    validation_scheme["roc_auc"] = {{"mean", fs.roc_auc_mean}, {"std", fs.roc_auc_std}};
+    validation_scheme["average_precision"] = {{"mean", fs.average_precision_mean},
+                                              {"std", fs.average_precision_std}};
+    say(job.log, fold_summary_line(r.train.folds));
+  } else {
+    validation_scheme["fraction"] = job.train.validation_fraction;
   }
   nlohmann::json names = nlohmann::json::array();
   for (size_t f = 0; f < kFeatureCount; ++f)
@@ -124,6 +207,7 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
         {"early_stopping_rounds", job.train.early_stopping_rounds},
         {"max_rounds", job.train.max_rounds}}},
       {"search", trials},
+      {"validation", validation_scheme},
       {"data",
        {{"input", job.data.input},
         {"label_delay_days",
@@ -147,8 +231,20 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
        {{"features", feature_histograms(d, 0, r.train.train_rows)},
         {"scores", score_histogram(scores)}}},
       {"training_seconds", train_secs},
+      {"anomaly", anomaly_meta},
   };
   if (Status s = write_model_dir(job.out_dir, r.train.model_json, meta); !s.ok()) return s.error();
+  const std::string forest_path =
+      (std::filesystem::path(job.out_dir) / kIsolationForestFile).string();
+  if (forest) {
+    std::ofstream out(forest_path, std::ios::binary | std::ios::trunc);
+    out << forest->to_json();
+    out.close();
+    if (!out) return make_error(forest_path, "cannot write");
+  } else {
+    std::error_code ec;  // a forest left by an earlier run in this folder must not load
+    std::filesystem::remove(forest_path, ec);
+  }
   if (Status s = write_report(job.out_dir, r.validation); !s.ok()) return s.error();
   return r;
 }
@@ -162,6 +258,12 @@ Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job) {
   std::vector<float> scores = score_rows(model->model, *data, 0, data->rows());
   const double threshold = job.threshold >= 0 ? job.threshold : model->threshold;
   EvaluationReport r = evaluate_scores(*data, 0, data->rows(), scores, threshold, job.k);
+  if (model->forest) {
+    const std::vector<float> a = anomaly_scores(*model->forest, *data, 0, data->rows());
+    const auto curve = score_curve(a, std::span<const float>(data->y.data(), data->rows()));
+    r.anomaly_roc_auc = roc_auc(curve);
+    r.anomaly_average_precision = average_precision(curve);
+  }
   if (!job.out_dir.empty()) {
     if (Status s = write_report(job.out_dir, r); !s.ok()) return s.error();
   }

@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <numeric>
+#include <optional>
 #include <random>
+
+#include "training/metrics.h"
 
 namespace fw {
 namespace {
@@ -55,16 +60,26 @@ double parse_eval(const char* text) {
   return colon != nullptr ? std::strtod(colon + 1, nullptr) : NAN;
 }
 
+Trial make_trial(const TreeParams& p, int rounds, double aucpr) {
+  Trial t;
+  t.params = p;
+  t.best_rounds = rounds;
+  t.validation_aucpr = aucpr;
+  return t;
+}
+
 struct TrialOutcome {
   Trial trial;
   Booster booster;
 };
 
+// Grows up to `rounds` trees on train. With a validation matrix, stops early on its PR AUC and
+// keeps the trees up to the best round; without one, grows exactly `rounds` trees.
 Result<TrialOutcome> run_trial(const TreeParams& p, const TrainOptions& o, double spw,
-                               const DMatrix& train, const DMatrix& valid) {
-  DMatrixHandle cache[2] = {train.get(), valid.get()};
+                               const DMatrix& train, const DMatrix* valid, int rounds) {
+  DMatrixHandle cache[2] = {train.get(), valid != nullptr ? valid->get() : nullptr};
   BoosterHandle h = nullptr;
-  if (XGBoosterCreate(cache, 2, &h) != 0) return xgb_error("booster");
+  if (XGBoosterCreate(cache, valid != nullptr ? 2 : 1, &h) != 0) return xgb_error("booster");
   Booster b(h);
   const std::vector<std::pair<std::string, std::string>> params = {
       {"objective", "binary:logistic"},
@@ -87,11 +102,17 @@ Result<TrialOutcome> run_trial(const TreeParams& p, const TrainOptions& o, doubl
   if (XGBoosterSetStrFeatureInfo(h, "feature_name", names.data(), names.size()) != 0) {
     return xgb_error("feature names");
   }
-  DMatrixHandle eval_set[1] = {valid.get()};
+  if (valid == nullptr) {
+    for (int round = 0; round < rounds; ++round) {
+      if (XGBoosterUpdateOneIter(h, round, train.get()) != 0) return xgb_error("update");
+    }
+    return TrialOutcome{make_trial(p, rounds, NAN), std::move(b)};
+  }
+  DMatrixHandle eval_set[1] = {valid->get()};
   const char* eval_names[1] = {"validation"};
   double best = -1;
   int best_round = 0;
-  for (int round = 0; round < o.max_rounds; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     if (XGBoosterUpdateOneIter(h, round, train.get()) != 0) return xgb_error("update");
     const char* out = nullptr;
     if (XGBoosterEvalOneIter(h, round, eval_set, eval_names, 1, &out) != 0) {
@@ -111,46 +132,191 @@ Result<TrialOutcome> run_trial(const TreeParams& p, const TrainOptions& o, doubl
   if (XGBoosterSetStrFeatureInfo(sliced, "feature_name", names.data(), names.size()) != 0) {
     return xgb_error("feature names");
   }
-  return TrialOutcome{Trial{p, best_round + 1, best}, std::move(cut)};
+  return TrialOutcome{make_trial(p, best_round + 1, best), std::move(cut)};
+}
+
+Result<std::vector<float>> predict(const Booster& b, const DMatrix& m) {
+  const char* config =
+      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
+      R"("strict_shape": false})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* out = nullptr;
+  if (XGBoosterPredictFromDMatrix(b.get(), m.get(), config, &shape, &dim, &out) != 0) {
+    return xgb_error("predict");
+  }
+  bst_ulong n = 0;
+  if (XGDMatrixNumRow(m.get(), &n) != 0) return xgb_error("rows");
+  return std::vector<float>(out, out + n);
+}
+
+Result<DMatrix> slice_matrix(const DMatrix& all, const std::vector<int>& rows) {
+  DMatrixHandle h = nullptr;
+  if (XGDMatrixSliceDMatrix(all.get(), rows.data(), rows.size(), &h) != 0) {
+    return xgb_error("slice rows");
+  }
+  return DMatrix(h);
+}
+
+// Where candidates are judged: one time split, or k stratified folds.
+struct Splits {
+  struct Part {
+    DMatrix train, valid;
+    std::vector<int> valid_rows;  // k-fold: dataset rows of valid, in order
+  };
+  std::vector<Part> parts;
+  DMatrix all;  // k-fold: every row, for the final model
+};
+
+// One candidate judged on every part with a budget of `rounds` trees.
+struct Judged {
+  Trial trial;
+  Booster booster;  // time split: the cut model
+  std::vector<FoldMetrics> folds;
+  std::vector<float> out_of_fold;
+};
+
+Result<Judged> judge(const TreeParams& p, const TrainOptions& o, double spw, const Splits& s,
+                     const Dataset& data, int rounds) {
+  Judged j;
+  j.trial.params = p;
+  j.trial.budget = rounds;
+  if (o.validation == Validation::kTimeSplit) {
+    auto t = run_trial(p, o, spw, s.parts[0].train, &s.parts[0].valid, rounds);
+    if (!t.ok()) return t.error();
+    j.trial.best_rounds = t->trial.best_rounds;
+    j.trial.validation_aucpr = t->trial.validation_aucpr;
+    j.booster = std::move(t->booster);
+    return j;
+  }
+  j.out_of_fold.assign(data.rows(), NAN);
+  double sum = 0, sum_sq = 0, rounds_sum = 0;
+  for (const Splits::Part& part : s.parts) {
+    auto t = run_trial(p, o, spw, part.train, &part.valid, rounds);
+    if (!t.ok()) return t.error();
+    auto scores = predict(t->booster, part.valid);
+    if (!scores.ok()) return scores.error();
+    std::vector<float> labels;
+    labels.reserve(part.valid_rows.size());
+    for (size_t i = 0; i < part.valid_rows.size(); ++i) {
+      const auto row = static_cast<size_t>(part.valid_rows[i]);
+      j.out_of_fold[row] = (*scores)[i];
+      labels.push_back(data.y[row]);
+    }
+    const auto curve = score_curve(*scores, labels);
+    FoldMetrics f;
+    f.rows = labels.size();
+    for (float y : labels) f.positives += y > 0.5F ? 1 : 0;
+    f.best_rounds = t->trial.best_rounds;
+    f.roc_auc = roc_auc(curve);
+    f.average_precision = average_precision(curve);
+    j.folds.push_back(f);
+    sum += t->trial.validation_aucpr;
+    sum_sq += t->trial.validation_aucpr * t->trial.validation_aucpr;
+    rounds_sum += t->trial.best_rounds;
+  }
+  const auto k = static_cast<double>(s.parts.size());
+  j.trial.validation_aucpr = sum / k;
+  j.trial.validation_aucpr_std =
+      std::sqrt(std::max(0.0, sum_sq / k - j.trial.validation_aucpr * j.trial.validation_aucpr));
+  j.trial.best_rounds = std::max(1, static_cast<int>(std::lround(rounds_sum / k)));
+  return j;
+}
+
+std::string describe(const Trial& t, bool kfold) {
+  const TreeParams& p = t.params;
+  return fmt::format(
+      "depth {} eta {:.3f} subsample {:.2f} colsample {:.2f} min_child_weight {:.2f} -> {} "
+      "trees (budget {}), validation PR AUC {:.4f}{}",
+      p.max_depth, p.eta, p.subsample, p.colsample_bytree, p.min_child_weight, t.best_rounds,
+      t.budget, t.validation_aucpr,
+      kfold ? fmt::format(" ± {:.4f} over folds", t.validation_aucpr_std) : "");
 }
 
 }  // namespace
+
+std::vector<int> stratified_folds(std::span<const float> labels, int k, uint64_t seed) {
+  std::vector<int> fold(labels.size(), 0);
+  if (k < 1) return fold;
+  std::vector<size_t> pos, neg;
+  for (size_t i = 0; i < labels.size(); ++i) (labels[i] > 0.5F ? pos : neg).push_back(i);
+  std::mt19937_64 rng(seed);
+  // Negatives continue the deal where positives stopped, so fold sizes stay within 2 rows.
+  size_t next = 0;
+  for (std::vector<size_t>* group : {&pos, &neg}) {
+    std::shuffle(group->begin(), group->end(), rng);
+    for (size_t row : *group) fold[row] = static_cast<int>(next++ % static_cast<size_t>(k));
+  }
+  return fold;
+}
 
 Result<TrainResult> train_model(const Dataset& data, const TrainOptions& o) {
   const size_t n = data.rows();
   if (n < 100) {
     return make_error("training", fmt::format("{} labelled rows; need at least 100", n));
   }
-  if (!(o.validation_fraction > 0 && o.validation_fraction < 1)) {
+  const bool kfold = o.validation == Validation::kKFold;
+  if (!kfold && !(o.validation_fraction > 0 && o.validation_fraction < 1)) {
     return make_error("training", "validation fraction must be between 0 and 1");
   }
-  TrainResult r;
-  r.train_rows = static_cast<size_t>(static_cast<double>(n) * (1 - o.validation_fraction));
-  r.validation_rows = n - r.train_rows;
-  for (size_t i = 0; i < n; ++i) {
-    if (data.y[i] > 0.5F) ++(i < r.train_rows ? r.train_positives : r.validation_positives);
+  if (kfold && (o.folds < 2 || o.folds > 20)) {
+    return make_error("training", fmt::format("{} folds; must be 2..20", o.folds));
   }
-  if (r.train_positives == 0 || r.validation_positives == 0) {
-    return make_error(
-        "training",
-        fmt::format("need fraud in both parts of the time split: {} in the {} "
-                    "training rows, {} in the {} validation rows",
-                    r.train_positives, r.train_rows, r.validation_positives, r.validation_rows));
+  TrainResult r;
+  Splits splits;
+  if (!kfold) {
+    r.train_rows = static_cast<size_t>(static_cast<double>(n) * (1 - o.validation_fraction));
+    r.validation_rows = n - r.train_rows;
+    for (size_t i = 0; i < n; ++i) {
+      if (data.y[i] > 0.5F) ++(i < r.train_rows ? r.train_positives : r.validation_positives);
+    }
+    if (r.train_positives == 0 || r.validation_positives == 0) {
+      return make_error(
+          "training",
+          fmt::format("need fraud in both parts of the time split: {} in the {} "
+                      "training rows, {} in the {} validation rows",
+                      r.train_positives, r.train_rows, r.validation_positives, r.validation_rows));
+    }
+    auto train = make_matrix(data, 0, r.train_rows);
+    if (!train.ok()) return train.error();
+    auto valid = make_matrix(data, r.train_rows, n);
+    if (!valid.ok()) return valid.error();
+    splits.parts.push_back({std::move(*train), std::move(*valid), {}});
+  } else {
+    r.train_rows = n;
+    r.train_positives = data.positives();
+    if (r.train_positives < static_cast<uint64_t>(o.folds)) {
+      return make_error("training", fmt::format("{} frauds; k-fold needs at least one per fold "
+                                                "({} folds)",
+                                                r.train_positives, o.folds));
+    }
+    auto all = make_matrix(data, 0, n);
+    if (!all.ok()) return all.error();
+    splits.all = std::move(*all);
+    const std::vector<int> fold = stratified_folds(data.y, o.folds, o.seed);
+    for (int k = 0; k < o.folds; ++k) {
+      std::vector<int> train_rows, valid_rows;
+      for (size_t i = 0; i < n; ++i) {
+        (fold[i] == k ? valid_rows : train_rows).push_back(static_cast<int>(i));
+      }
+      auto train = slice_matrix(splits.all, train_rows);
+      if (!train.ok()) return train.error();
+      auto valid = slice_matrix(splits.all, valid_rows);
+      if (!valid.ok()) return valid.error();
+      splits.parts.push_back({std::move(*train), std::move(*valid), std::move(valid_rows)});
+    }
   }
   r.scale_pos_weight = o.scale_pos_weight > 0
                            ? o.scale_pos_weight
                            : static_cast<double>(r.train_rows - r.train_positives) /
                                  static_cast<double>(r.train_positives);
-  auto train = make_matrix(data, 0, r.train_rows);
-  if (!train.ok()) return train.error();
-  auto valid = make_matrix(data, r.train_rows, n);
-  if (!valid.ok()) return valid.error();
 
+  // The candidates: the given parameters, then seeded random draws.
   std::mt19937_64 rng(o.seed);
   auto uniform = [&](double lo, double hi) {
     return lo + (hi - lo) * std::uniform_real_distribution<double>(0, 1)(rng);
   };
-  Booster best;
+  std::vector<TreeParams> candidates;
   for (int t = 0; t < std::max(1, o.search_trials); ++t) {
     TreeParams p = o.params;
     if (t > 0) {
@@ -160,25 +326,81 @@ Result<TrainResult> train_model(const Dataset& data, const TrainOptions& o) {
       p.colsample_bytree = uniform(0.5, 1.0);
       p.min_child_weight = std::exp(uniform(0, std::log(20)));
     }
-    auto outcome = run_trial(p, o, r.scale_pos_weight, *train, *valid);
-    if (!outcome.ok()) return outcome.error();
-    const Trial& trial = outcome->trial;
-    r.trials.push_back(trial);
-    if (o.progress) {
-      o.progress(fmt::format(
-          "trial {}/{}: depth {} eta {:.3f} subsample {:.2f} colsample {:.2f} "
-          "min_child_weight {:.2f} -> {} trees, validation PR AUC {:.4f}",
-          t + 1, std::max(1, o.search_trials), p.max_depth, p.eta, p.subsample, p.colsample_bytree,
-          p.min_child_weight, trial.best_rounds, trial.validation_aucpr));
+    candidates.push_back(p);
+  }
+  auto report = [&](const Trial& t, const std::string& what) {
+    if (o.progress) o.progress(fmt::format("{}: {}", what, describe(t, kfold)));
+  };
+
+  std::optional<Judged> best;
+  if (o.search == Search::kRandom) {
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      auto j = judge(candidates[c], o, r.scale_pos_weight, splits, data, o.max_rounds);
+      if (!j.ok()) return j.error();
+      j->trial.candidate = static_cast<int>(c);
+      r.trials.push_back(j->trial);
+      report(j->trial, fmt::format("trial {}/{}", c + 1, candidates.size()));
+      if (!best || j->trial.validation_aucpr > best->trial.validation_aucpr) best = std::move(*j);
     }
-    if (!best || trial.validation_aucpr > r.best.validation_aucpr) {
-      r.best = trial;
-      best = std::move(outcome->booster);
+  } else {
+    // Successive halving: rung 0 gives every candidate max_rounds / 2^rungs trees (at least 2x
+    // the early-stopping patience), each later rung doubles it for the better half; the last
+    // candidate standing is trained with the full max_rounds.
+    std::vector<int> alive(candidates.size());
+    std::iota(alive.begin(), alive.end(), 0);
+    int rungs = 0;
+    while ((size_t{1} << rungs) < candidates.size()) ++rungs;
+    int budget =
+        std::max(std::min(o.max_rounds, 2 * o.early_stopping_rounds), o.max_rounds >> rungs);
+    for (int rung = 0; alive.size() > 1; ++rung) {
+      std::vector<std::pair<double, int>> scored;
+      for (int c : alive) {
+        auto j =
+            judge(candidates[static_cast<size_t>(c)], o, r.scale_pos_weight, splits, data, budget);
+        if (!j.ok()) return j.error();
+        j->trial.candidate = c;
+        j->trial.rung = rung;
+        r.trials.push_back(j->trial);
+        report(j->trial,
+               fmt::format("halving rung {} candidate {}/{}", rung, c + 1, candidates.size()));
+        scored.emplace_back(j->trial.validation_aucpr, c);
+      }
+      // Better PR AUC first; ties keep the earlier candidate, so the order is deterministic.
+      std::stable_sort(scored.begin(), scored.end(),
+                       [](const auto& a, const auto& b) { return a.first > b.first; });
+      alive.clear();
+      for (size_t i = 0; i < (scored.size() + 1) / 2; ++i) alive.push_back(scored[i].second);
+      budget = std::min(o.max_rounds, budget * 2);
+    }
+    auto j = judge(candidates[static_cast<size_t>(alive[0])], o, r.scale_pos_weight, splits, data,
+                   o.max_rounds);
+    if (!j.ok()) return j.error();
+    j->trial.candidate = alive[0];
+    j->trial.rung = static_cast<int>(r.trials.empty() ? 0 : r.trials.back().rung + 1);
+    r.trials.push_back(j->trial);
+    report(j->trial, fmt::format("halving winner, candidate {}", alive[0] + 1));
+    best = std::move(*j);
+  }
+  r.best = best->trial;
+
+  Booster model;
+  if (!kfold) {
+    model = std::move(best->booster);
+  } else {
+    // Every row trains the final model, for the winner's mean best round over the folds.
+    auto final_model =
+        run_trial(r.best.params, o, r.scale_pos_weight, splits.all, nullptr, r.best.best_rounds);
+    if (!final_model.ok()) return final_model.error();
+    model = std::move(final_model->booster);
+    r.folds = std::move(best->folds);
+    r.out_of_fold = std::move(best->out_of_fold);
+    if (o.progress) {
+      o.progress(fmt::format("final model: {} trees on all {} rows", r.best.best_rounds, n));
     }
   }
   bst_ulong len = 0;
   const char* buf = nullptr;
-  if (XGBoosterSaveModelToBuffer(best.get(), R"({"format": "json"})", &len, &buf) != 0) {
+  if (XGBoosterSaveModelToBuffer(model.get(), R"({"format": "json"})", &len, &buf) != 0) {
     return xgb_error("save");
   }
   r.model_json.assign(buf, len);

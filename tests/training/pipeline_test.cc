@@ -82,6 +82,15 @@ TEST_F(TrainPipeline, TrainsWritesTheFolderAndEvaluatesLaterData) {
   EXPECT_EQ(loaded->metadata["feature_names"].size(), kFeatureCount);
   EXPECT_TRUE(loaded->metadata["reference"]["features"].contains("amount"));
   EXPECT_EQ(loaded->model.tree_count(), static_cast<size_t>(r->train.best.best_rounds));
+  // The anomaly score travels with the model: trained on the training rows, saved, reloaded.
+  ASSERT_TRUE(loaded->forest.has_value());
+  EXPECT_EQ(loaded->forest->columns(), kFeatureCount);
+  EXPECT_EQ(loaded->metadata["anomaly"]["file"], "isolation_forest.json");
+  EXPECT_EQ(loaded->metadata["anomaly"]["trained_on_rows"], r->train.train_rows);
+  ASSERT_TRUE(r->validation.anomaly_roc_auc.has_value());
+  EXPECT_GT(*r->validation.anomaly_roc_auc, 0.5);  // unsupervised, but better than chance
+  EXPECT_EQ(loaded->metadata["validation_metrics"]["anomaly_score"]["roc_auc"],
+            *r->validation.anomaly_roc_auc);
 
   // model.json is XGBoost's own format: Python's xgboost loads it and predicts what we serve.
   DatasetOptions later;
@@ -129,6 +138,10 @@ TEST_F(TrainPipeline, TrainsWritesTheFolderAndEvaluatesLaterData) {
   EXPECT_GT(report->rows, 1000u);
   EXPECT_GT(report->roc_auc, 0.85);
   EXPECT_DOUBLE_EQ(report->threshold, loaded->threshold);
+  ASSERT_TRUE(report->anomaly_roc_auc.has_value());  // reported beside the model's
+  EXPECT_GT(*report->anomaly_roc_auc, 0.5);
+  EXPECT_LT(*report->anomaly_roc_auc, report->roc_auc);
+  EXPECT_NE(slurp(dir_->file("eval/evaluation.json")).find("\"anomaly_score\""), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir_->file("eval/evaluation.json")));
   // Most patterns with enough examples to judge are mostly caught at the chosen threshold (the
   // ones the model misses are listed in docs/models.md).
@@ -184,6 +197,29 @@ TEST_F(TrainPipeline, ModelFoldersAreChecked) {
   auto bare = load_model(dir_->file("checked/model.json"));
   ASSERT_TRUE(bare.ok()) << bare.error().message();
   EXPECT_EQ(bare->threshold, kDefaultThreshold);
+}
+
+TEST_F(TrainPipeline, NoAnomalyWritesNoForestAndRemovesAStaleOne) {
+  TrainJob j = job("no_anomaly");
+  j.train.search_trials = 1;
+  j.train.max_rounds = 10;
+  ASSERT_TRUE(run_train_job(j).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_->file("no_anomaly/isolation_forest.json")));
+  j.anomaly = false;
+  auto r = run_train_job(j);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(r->validation.anomaly_roc_auc.has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("no_anomaly/isolation_forest.json")));
+  auto loaded = load_model(dir_->file("no_anomaly"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  EXPECT_FALSE(loaded->forest.has_value());
+  EXPECT_TRUE(loaded->metadata["anomaly"].is_null());
+  // A damaged forest file makes the folder fail to load, naming the file and field.
+  std::ofstream(dir_->file("no_anomaly/isolation_forest.json")) << R"({"format": 3})";
+  auto bad = load_model(dir_->file("no_anomaly"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().field.find("isolation_forest.json"), std::string::npos);
+  EXPECT_NE(bad.error().field.find("isolation_forest.format"), std::string::npos);
 }
 
 TEST_F(TrainPipeline, TooLittleDataIsAnError) {
