@@ -365,7 +365,8 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
   std::vector<rules::PreCheck> out;
   switch (in.op) {
     case Op::kFeatureCmpConst:
-      out.push_back(compare_check(in.cmp, in.k, in.a, false));
+      // The score slots (model_score, anomaly_score) are not in the prefilter's row.
+      if (in.a < kFeatureCount) out.push_back(compare_check(in.cmp, in.k, in.a, false));
       break;
     case Op::kTxCodeCmpConst:
       out.push_back(compare_check(in.cmp, in.k, in.a, true));
@@ -731,7 +732,7 @@ bool RuleSet::fires(size_t index, const Transaction& tx, const FeatureVector& fe
 }
 
 void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
-                       int shard) const {
+                       int shard, const ModelPolicy* model) const {
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
@@ -807,7 +808,11 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
     count_hit(shard, a.index, tx.ts);
   }
   in.rule_score = 1 - keep;
-  const PolicyDecision d = decide(in, policy_);
+  if (model != nullptr) {
+    in.model_score = features[ScoreSlot::kModelScore];
+    in.anomaly_score = features[ScoreSlot::kAnomalyScore];
+  }
+  const PolicyDecision d = model != nullptr ? decide(in, policy_, *model) : decide(in, policy_);
   out.score = d.score;
   out.action = d.action;
   out.rule_set_version = version_;
