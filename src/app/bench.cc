@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/model_serving.h"
 #include "app/setup.h"
 #include "engine/engine.h"
 #include "rules/rule_set.h"
@@ -106,7 +107,13 @@ int run_bench(const BenchOptions& options) {
   DecisionSink& sink = writer ? static_cast<DecisionSink&>(*writer) : counting;
   std::shared_ptr<const RuleSet> rules = load_rules(cfg);
   if (!rules) return 2;
+  auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
+  if (!models.ok()) {
+    spdlog::error("{}", models.error().message());
+    return 2;
+  }
   Engine engine(ec, rules, sink);
+  engine.set_models(*models);
   engine.start();
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -120,12 +127,15 @@ int run_bench(const BenchOptions& options) {
   const double tps = static_cast<double>(m.transactions) / secs;
   auto us = [&](double q) { return static_cast<double>(m.latency.percentile(q)) / 1000.0; };
   const bool pg = writer && options.sqlite.empty();
+  const std::string scoring = *models ? "rules + model" : "rules";
   const std::string mode =
-      writer ? (pg ? "engine + PostgreSQL store" : "engine + SQLite store") : "engine only (rules)";
+      writer ? (pg ? "engine + PostgreSQL store" : "engine + SQLite store") + (" (" + scoring + ")")
+             : "engine only (" + scoring + ")";
   if (options.json) {
     nlohmann::json j = {
         {"mode", writer ? (pg ? "postgres" : "sqlite") : "engine"},
         {"transactions", m.transactions},
+        {"model", *models ? (*models)->version : ""},
         {"accounts", options.accounts},
         {"shards", engine.shard_count()},
         {"batch_size", cfg.batch_size},

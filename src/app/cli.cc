@@ -19,6 +19,7 @@ namespace {
 struct CommonFlags {
   std::string config_path;
   std::optional<std::string> data_dir, log_level, rules, bind, database_url;
+  std::optional<std::string> model, shadow_model;
   std::optional<int> shards, port;
   std::optional<uint64_t> seed;
   std::optional<size_t> customers, merchants, batch_size;
@@ -42,6 +43,11 @@ void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool
     cmd->add_option("--shards", f.shards, "scoring threads (default: one per CPU core)");
     cmd->add_option("--batch-size", f.batch_size, "transactions per engine batch (default 2048)");
     cmd->add_option("--rules", f.rules, "rule-set YAML file (default: built-in rules)");
+    cmd->add_option("--model", f.model,
+                    "champion model folder (from `fraudwatch train`, or an XGBoost JSON); "
+                    "default: model.path in the config; none = rules only");
+    cmd->add_option("--shadow-model", f.shadow_model,
+                    "shadow model folder: scored and recorded beside the champion, never decides");
   }
   if (simulator) {
     cmd->add_option("--seed", f.seed, "simulator seed: same seed, same transactions (default 42)");
@@ -80,6 +86,8 @@ std::optional<AppConfig> resolve(const CommonFlags& f) {
   if (f.log_level) c.log_level = *f.log_level;
   if (f.log_json) c.log_json = true;
   if (f.rules) c.rules_path = *f.rules;
+  if (f.model) c.model_path = *f.model;
+  if (f.shadow_model) c.shadow_model_path = *f.shadow_model;
   if (f.bind) c.bind = *f.bind;
   if (f.shards) c.shards = *f.shards;
   if (f.port) c.port = *f.port;

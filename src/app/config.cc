@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <thread>
@@ -51,6 +52,12 @@ const std::map<std::string, Setter>& setters() {
       {"simulator.fraud_ratio", set(&AppConfig::fraud_ratio)},
       {"simulator.rate", set(&AppConfig::rate)},
       {"rules", set(&AppConfig::rules_path)},
+      {"model.path", set(&AppConfig::model_path)},
+      {"model.shadow", set(&AppConfig::shadow_model_path)},
+      {"model.review_at", set(&AppConfig::model_review_at)},
+      {"model.block_at", set(&AppConfig::model_block_at)},
+      {"model.anomaly_review_at", set(&AppConfig::anomaly_review_at)},
+      {"model.anomaly_weight", set(&AppConfig::anomaly_weight)},
   };
   return kSetters;
 }
@@ -111,6 +118,13 @@ Status validate(const AppConfig& c) {
   }
   if (c.customers == 0) return make_error("simulator.customers", "must be at least 1");
   if (c.merchants == 0) return make_error("simulator.merchants", "must be at least 1");
+  for (auto [key, v] : {std::pair{"model.review_at", c.model_review_at},
+                        {"model.block_at", c.model_block_at},
+                        {"model.anomaly_review_at", c.anomaly_review_at},
+                        {"model.anomaly_weight", c.anomaly_weight}}) {
+    if (!std::isnan(v) && !(v >= 0 && v <= 1)) return make_error(key, "must be from 0 to 1");
+  }
+  if (std::isnan(c.anomaly_weight)) return make_error("model.anomaly_weight", "must be a number");
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 // every key) and then overridden by command-line flags. Value type; built once at start-up.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -39,6 +40,14 @@ struct AppConfig {
   double rate = 2000;  // transactions per second; 0 = as fast as possible
   // rules
   std::string rules_path;  // empty = built-in defaults (same as config/rules.yaml)
+  // models (docs/models.md). NaN thresholds: the model's own (review_at = its threshold,
+  // block_at halfway between it and 1); anomaly_review_at NaN = off.
+  std::string model_path;         // champion model folder; empty = no model (rules only)
+  std::string shadow_model_path;  // shadow model folder; empty = none
+  double model_review_at = NAN;
+  double model_block_at = NAN;
+  double anomaly_review_at = NAN;
+  double anomaly_weight = 0;
 
   std::string sqlite_file() const;
   int effective_shards() const;

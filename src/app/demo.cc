@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "app/commands.h"
 #include "app/live_stats.h"
+#include "app/model_serving.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
@@ -27,8 +29,28 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
+// A decision's model part for the API: null without models, else the scores (null when not
+// computed), the version and the top feature contributions (largest |value| first).
+nlohmann::json model_json(const Decision& d) {
+  if (d.model_version.empty() && std::isnan(d.model_score) && std::isnan(d.anomaly_score) &&
+      std::isnan(d.shadow_score)) {
+    return nullptr;
+  }
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
+  nlohmann::json contributions = nlohmann::json::array();
+  for (const FeatureContribution& c : d.contributions) {
+    contributions.push_back({{"feature", c.feature}, {"value", c.value}});
+  }
+  return {{"model_score", number(d.model_score)},
+          {"model_version", d.model_version},
+          {"shadow_score", number(d.shadow_score)},
+          {"anomaly_score", number(d.anomaly_score)},
+          {"contributions", contributions}};
+}
+
 nlohmann::json alert_json(const AlertRow& row) {
   return {{"transaction_id", row.alert.transaction_id},
+          {"model", model_json(row.decision)},
           {"account_id", row.alert.account_id},
           {"created_at", format_rfc3339(row.alert.created_at)},
           {"tx_time", format_rfc3339(row.tx.ts)},
@@ -71,6 +93,40 @@ void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreW
     for (const AlertRow& row : *rows) alerts.push_back(alert_json(row));
     return HttpResponse::json(200, nlohmann::json{{"alerts", alerts}}.dump());
   });
+  // One transaction and its decision, with the model's scores and contributions.
+  server.route("GET", "/api/transaction", [&store](const HttpRequest& req) {
+    const std::string id = req.param("id");
+    if (id.empty() || id.size() > 256) {
+      return HttpResponse::error(400, "id: must be a transaction id of 1 to 256 characters");
+    }
+    auto row = store.find_transaction(id);
+    if (!row.ok()) return HttpResponse::error(503, "store unavailable: " + row.error().message());
+    if (!*row) return HttpResponse::error(404, "id: no transaction '" + id + "'");
+    const Transaction& tx = (*row)->tx;
+    const Decision& d = (*row)->decision;
+    nlohmann::json reasons = nlohmann::json::array();
+    for (const Reason& r : d.reasons) {
+      reasons.push_back({{"rule_id", r.rule_id}, {"detail", r.detail}, {"score", r.score}});
+    }
+    nlohmann::json body = {
+        {"transaction_id", tx.id},
+        {"account_id", tx.account_id},
+        {"tx_time", format_rfc3339(tx.ts)},
+        {"amount", format_decimal_amount(tx.amount.minor, tx.amount.currency)},
+        {"currency", tx.amount.currency.code()},
+        {"merchant_id", tx.merchant_id},
+        {"country", tx.country.code()},
+        {"fraud_pattern", tx.fraud_pattern},
+        {"decision", d.decided_at == 0
+                         ? nlohmann::json()
+                         : nlohmann::json{{"action", to_string(d.action)},
+                                          {"score", d.score},
+                                          {"decided_at", format_rfc3339(d.decided_at)},
+                                          {"rule_set_version", d.rule_set_version},
+                                          {"reasons", reasons},
+                                          {"model", model_json(d)}}}};
+    return HttpResponse::json(200, body.dump());
+  });
 }
 
 }  // namespace
@@ -92,6 +148,11 @@ int run_demo(const DemoOptions& options) {
 
   std::shared_ptr<const RuleSet> rules = load_rules(cfg);
   if (!rules) return 2;
+  auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
+  if (!models.ok()) {
+    spdlog::error("{}", models.error().message());
+    return 2;
+  }
 
   auto valid = validate(simulator_config(cfg));
   if (!valid.ok()) {
@@ -114,6 +175,7 @@ int run_demo(const DemoOptions& options) {
   engine_config.shards = cfg.effective_shards();
   engine_config.queue_batches = cfg.queue_batches;
   Engine engine(engine_config, rules, writer);
+  engine.set_models(*models);
   Simulator sim(*valid);
   LiveStats stats;
 
@@ -128,6 +190,7 @@ int run_demo(const DemoOptions& options) {
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
   add_routes(server, **store, stats, writer);
   add_rules_routes(server, engine, reloader.get());
+  add_model_routes(server, engine, cfg);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
     return 1;
@@ -148,6 +211,12 @@ int run_demo(const DemoOptions& options) {
   });
   spdlog::info("fraudwatch demo: {} shards, rules {}, store {}", engine.shard_count(),
                rules->version(), describe_store(cfg));
+  if (*models) {
+    spdlog::info("models: champion {}, shadow {}, anomaly score {}",
+                 (*models)->champion ? (*models)->version : "none",
+                 (*models)->shadow ? (*models)->shadow_version : "none",
+                 (*models)->forest ? "on" : "off");
+  }
   std::string host = cfg.bind == "0.0.0.0" ? "localhost" : cfg.bind;
   fmt::print(stderr, "\n  dashboard: http://{}:{}/   (Ctrl-C to stop)\n\n", host, server.port());
   std::fflush(stderr);

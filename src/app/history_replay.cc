@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "app/model_serving.h"
 #include "app/shutdown.h"
 #include "core/pan.h"
 #include "model/mapping.h"
@@ -71,11 +72,17 @@ int replay_history(const HistoryInput& input, const AppConfig& cfg,
     schedules.push_back(std::move(*s));
   }
   std::FILE* dead_out = nullptr;
+  auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
+  if (!models.ok()) {
+    spdlog::error("{}", models.error().message());
+    return 2;
+  }
 
   EngineConfig engine_config;
   engine_config.shards = cfg.effective_shards();
   engine_config.queue_batches = cfg.queue_batches;
   Engine engine(engine_config, std::move(rules), sink);
+  engine.set_models(*models);
   engine.start();
   install_shutdown_handlers();
 

@@ -1,12 +1,42 @@
 #include "engine/engine.h"
 
 #include <latch>
+#include <limits>
+#include <string>
 
 #include "core/hash.h"
 #include "core/time.h"
 #include "features/partition_snapshot.h"
 
 namespace fw {
+namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+
+// Fills the score slots of `features` and the decision's model fields: the anomaly score
+// first (a model or a rule may read it), then the champion and the shadow.
+void score_models(const ModelBundle& m, FeatureVector& features, Decision& d) {
+  const double anomaly = m.forest ? m.forest->score(features) : kNan;
+  features[ScoreSlot::kAnomalyScore] = anomaly;
+  const double model = m.champion ? m.champion->predict(features) : kNan;
+  features[ScoreSlot::kModelScore] = model;
+  d.anomaly_score = anomaly;
+  d.model_score = model;
+  if (m.champion) d.model_version = m.version;
+  if (m.shadow) d.shadow_score = m.shadow->predict(features);
+}
+
+// The champion's top contributions, for a REVIEW or BLOCK decision.
+void explain_decision(const ModelBundle& m, const FeatureVector& features, Decision& d) {
+  const Explanation e = m.champion->explain(features, m.contributions);
+  d.contributions.clear();
+  d.contributions.reserve(e.top.size());
+  for (const Contribution& c : e.top) {
+    d.contributions.push_back({std::string(feature_name(c.feature)), c.value});
+  }
+}
+
+}  // namespace
 
 Alert make_alert(const Transaction& tx, const Decision& decision) {
   Alert alert;
@@ -51,9 +81,11 @@ uint64_t Engine::submit(SourceBatch&& batch) {
   // One rule set for every piece of this batch, taken once: a set_rules() during the batch
   // applies from the next batch on, so no batch is scored by two rule sets.
   std::shared_ptr<const RuleSet> rules = rules_.load(std::memory_order_acquire);
+  std::shared_ptr<const ModelBundle> models = models_.load(std::memory_order_acquire);
   for (auto& w : work) {
     w.seq = seq;
     w.rules = rules;
+    w.models = models;
     w.pieces = static_cast<uint32_t>(n);
     w.source_offset_end = batch.source_offset_end;
     w.submit_ns = now_ns;
@@ -108,6 +140,23 @@ std::shared_ptr<const RuleSet> Engine::rules() const {
   return rules_.load(std::memory_order_acquire);
 }
 
+Status check_model_bundle(const ModelBundle& bundle) {
+  if (bundle.forest && bundle.forest->columns() != kFeatureCount) {
+    return Error{"isolation_forest", "trained on " + std::to_string(bundle.forest->columns()) +
+                                         " columns; the feature schema has " +
+                                         std::to_string(kFeatureCount)};
+  }
+  return Status::Ok();
+}
+
+void Engine::set_models(std::shared_ptr<const ModelBundle> models) {
+  models_.store(std::move(models), std::memory_order_release);
+}
+
+std::shared_ptr<const ModelBundle> Engine::models() const {
+  return models_.load(std::memory_order_acquire);
+}
+
 void Engine::run_shard(Shard& shard) {
   LatencyHistogram latency;
   while (auto work = shard.queue.pop()) {
@@ -157,12 +206,22 @@ void Engine::score(Shard& shard, ShardWork& work, const RuleSet& rules, ScoredBa
   uint64_t by_action[3] = {0, 0, 0};
   FeatureVector features;
   const Timestamp decided_at = config_.clock->now();
+  const ModelBundle* const models = work.models.get();
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) shard.features.prefetch(work.txs[i + kPrefetchAhead]);
     Scored& s = out.scored[i];
     s.tx = std::move(work.txs[i]);
     shard.features.process(s.tx, features);
-    rules.evaluate(s.tx, features, s.decision, shard.index);
+    if (models == nullptr) {
+      features[ScoreSlot::kModelScore] = features[ScoreSlot::kAnomalyScore] = kNan;
+      rules.evaluate(s.tx, features, s.decision, shard.index);
+    } else {
+      score_models(*models, features, s.decision);
+      rules.evaluate(s.tx, features, s.decision, shard.index, &models->policy);
+      if (s.decision.action != Action::kAllow && models->champion) {
+        explain_decision(*models, features, s.decision);
+      }
+    }
     s.decision.transaction_id = s.tx.id;
     s.decision.decided_at = decided_at;
     s.decision.latency_ns = monotonic_nanos() - work.submit_ns;

@@ -23,6 +23,8 @@
 #include "model/decision.h"
 #include "model/transaction.h"
 #include "rules/rule_set.h"
+#include "scoring/isolation_forest.h"
+#include "scoring/tree_model.h"
 
 namespace fw {
 
@@ -76,6 +78,22 @@ struct EngineMetrics {
   size_t queued_batches = 0;
 };
 
+// The models the engine scores with (docs/models.md): immutable once built, shared by every
+// shard, swapped whole per source batch (Engine::set_models). Any part may be absent.
+struct ModelBundle {
+  std::shared_ptr<const TreeModel> champion;  // decides (with the rules) through `policy`
+  std::string version;                        // the champion's registry version
+  std::shared_ptr<const TreeModel> shadow;    // scored and recorded, never decides
+  std::string shadow_version;
+  std::shared_ptr<const IsolationForest> forest;  // the anomaly score
+  ModelPolicy policy;
+  // How many feature contributions a REVIEW/BLOCK decision keeps.
+  size_t contributions = 5;
+};
+// Errors (naming the part) when a bundle cannot serve this build: a forest not trained on the
+// kFeatureCount features of the schema. Models are checked by name when they load.
+Status check_model_bundle(const ModelBundle& bundle);
+
 // An Alert for a REVIEW or BLOCK decision.
 Alert make_alert(const Transaction& tx, const Decision& decision);
 
@@ -101,6 +119,12 @@ class Engine {
   // rule sets; batches submitted after the call use the new one.
   void set_rules(std::shared_ptr<const RuleSet> rules);
   std::shared_ptr<const RuleSet> rules() const;
+
+  // Swaps the models like set_rules: every transaction of a source batch is scored by the
+  // bundle current at submit(). Null: no models (rules only). The bundle must pass
+  // check_model_bundle (REQUIRES).
+  void set_models(std::shared_ptr<const ModelBundle> models);
+  std::shared_ptr<const ModelBundle> models() const;
 
   // The sequence number the next submit() will return. Submitting thread only.
   uint64_t next_seq() const { return next_seq_.load(std::memory_order_relaxed); }
@@ -135,7 +159,8 @@ class Engine {
     int64_t source_offset_end = -1;
     int64_t submit_ns = 0;
     bool warm_up = false;
-    std::shared_ptr<const RuleSet> rules;  // the rule set of the whole source batch
+    std::shared_ptr<const RuleSet> rules;       // the rule set of the whole source batch
+    std::shared_ptr<const ModelBundle> models;  // its models (may be null)
     std::vector<Transaction> txs;
     std::vector<uint32_t> positions;
     std::vector<LabelEvent> labels;
@@ -174,6 +199,7 @@ class Engine {
   std::atomic<uint64_t> next_seq_{0};  // written by the submitting thread only
   bool started_ = false;
   bool stopped_ = false;
+  std::atomic<std::shared_ptr<const ModelBundle>> models_;
 };
 
 }  // namespace fw

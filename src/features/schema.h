@@ -74,13 +74,22 @@ enum class FeatureId : uint16_t {
 
 inline constexpr size_t kFeatureCount = static_cast<size_t>(FeatureId::kCount);
 
-// The features of one transaction, indexed by FeatureId. A plain value (392 bytes); reuse one
+// Scores the engine computes from the features (issue 4), kept after them in a FeatureVector so
+// rules read them like features ("model_score >= 0.8"). They are not features: not in the
+// schema, its names or its hash, never a model input. NaN when no model / forest is loaded.
+enum class ScoreSlot : uint16_t { kModelScore = kFeatureCount, kAnomalyScore, kEnd };
+inline constexpr size_t kFeatureSlots = static_cast<size_t>(ScoreSlot::kEnd);
+
+// The features of one transaction, indexed by FeatureId. A plain value (408 bytes); reuse one
 // per shard to avoid touching fresh memory per transaction.
 struct FeatureVector {
-  std::array<double, kFeatureCount> values{};
+  // The features (schema order), then the score slots (ScoreSlot).
+  std::array<double, kFeatureSlots> values{};
 
   double operator[](FeatureId f) const { return values[static_cast<size_t>(f)]; }
   double& operator[](FeatureId f) { return values[static_cast<size_t>(f)]; }
+  double operator[](ScoreSlot s) const { return values[static_cast<size_t>(s)]; }
+  double& operator[](ScoreSlot s) { return values[static_cast<size_t>(s)]; }
 };
 
 // The stable snake_case name of a feature ("tx_count_1m"). REQUIRES: f < FeatureId::kCount.

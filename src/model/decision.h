@@ -2,6 +2,7 @@
 // Value types produced on a shard thread and handed to sinks.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,13 @@ struct Reason {
   double score = 0;     // this rule's contribution
 };
 
+// One feature's share of a model score, in log-odds (margin) units: the feature's name as in
+// docs/features.md and its contribution (positive = towards fraud).
+struct FeatureContribution {
+  std::string feature;
+  double value = 0;
+};
+
 struct Decision {
   std::string transaction_id;
   Timestamp decided_at = 0;
@@ -32,6 +40,14 @@ struct Decision {
   std::vector<Reason> reasons;
   std::string rule_set_version;
   int64_t latency_ns = 0;  // time inside the engine, from dequeue to decision
+  // The models' part (docs/models.md). NaN / empty when no model (forest, shadow) was loaded.
+  double model_score = NAN;    // the champion model's probability of fraud
+  double shadow_score = NAN;   // the shadow model's, recorded only
+  double anomaly_score = NAN;  // the Isolation Forest's, in (0, 1]
+  std::string model_version;   // the champion's registry version
+  // REVIEW and BLOCK decisions with a model: its top 5 feature contributions, largest |value|
+  // first (path attribution; with the model's bias they add up to its margin).
+  std::vector<FeatureContribution> contributions;
 };
 
 enum class AlertStatus : uint8_t { kOpen, kInvestigating, kClosed };

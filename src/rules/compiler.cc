@@ -77,6 +77,11 @@ std::optional<NameDef> resolve(std::string_view name) {
     }
     return NameDef{feature_name(*f), Kind::kFeature, id_of(*f), t};
   }
+  // The engine's scores, read like features from their slots after them (features/schema.h).
+  if (name == "model_score")
+    return NameDef{"model_score", Kind::kFeature, id_of(ScoreSlot::kModelScore), Type::kNumber};
+  if (name == "anomaly_score")
+    return NameDef{"anomaly_score", Kind::kFeature, id_of(ScoreSlot::kAnomalyScore), Type::kNumber};
   return std::nullopt;
 }
 
@@ -947,6 +952,8 @@ std::vector<std::string> known_names() {
     std::string_view name = feature_name(static_cast<FeatureId>(i));
     if (!resolve(name) || resolve(name)->kind == Kind::kFeature) out.emplace_back(name);
   }
+  out.emplace_back("model_score");
+  out.emplace_back("anomaly_score");
   return out;
 }
 

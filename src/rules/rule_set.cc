@@ -369,7 +369,8 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
   std::vector<rules::PreCheck> out;
   switch (in.op) {
     case Op::kFeatureCmpConst:
-      out.push_back(compare_check(in.cmp, in.k, in.a, false));
+      // The score slots (model_score, anomaly_score) are not in the prefilter's row.
+      if (in.a < kFeatureCount) out.push_back(compare_check(in.cmp, in.k, in.a, false));
       break;
     case Op::kTxCodeCmpConst:
       out.push_back(compare_check(in.cmp, in.k, in.a, true));
@@ -792,7 +793,7 @@ void RuleSet::first_checks(const double* row, uint64_t* pass) const {
 }
 
 void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
-                       int shard) const {
+                       int shard, const ModelPolicy* model) const {
   out.reasons.clear();
   double keep = 1;
   PolicyInputs in;
@@ -860,7 +861,11 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
     count_hit(shard, a.index, tx.ts);
   }
   in.rule_score = 1 - keep;
-  const PolicyDecision d = decide(in, policy_);
+  if (model != nullptr) {
+    in.model_score = features[ScoreSlot::kModelScore];
+    in.anomaly_score = features[ScoreSlot::kAnomalyScore];
+  }
+  const PolicyDecision d = model != nullptr ? decide(in, policy_, *model) : decide(in, policy_);
   out.score = d.score;
   out.action = d.action;
   // A reused Decision usually holds this version already: comparing is cheaper than copying.

@@ -94,8 +94,10 @@ class RuleSet {
   // counters of `shard` (the calling shard's index; shards must not share an index unless they
   // accept approximate per-hour counts). Allocates nothing when no rule fires and `out` is
   // reused; allocates only the reasons of fired rules.
-  void evaluate(const Transaction& tx, const FeatureVector& features, Decision& out,
-                int shard = 0) const;
+  // With `model` (the engine, when a model or forest is loaded), the score slots of `features`
+  // (model_score, anomaly_score) join the decision under that policy (decision_policy.h).
+  void evaluate(const Transaction& tx, const FeatureVector& features, Decision& out, int shard = 0,
+                const ModelPolicy* model = nullptr) const;
 
   // Whether rule `index` (in rules() order) fires, without side effects. For tools.
   bool fires(size_t index, const Transaction& tx, const FeatureVector& features) const;

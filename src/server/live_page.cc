@@ -106,7 +106,7 @@ td.num { text-align: right; }
   <section class="card">
     <div class="label">latest alerts</div>
     <table>
-      <thead><tr><th>time</th><th>action</th><th>score</th><th>transaction</th><th>account</th><th>amount</th><th>merchant</th><th>country</th><th>summary</th><th>pattern</th></tr></thead>
+      <thead><tr><th>time</th><th>action</th><th>score</th><th>transaction</th><th>account</th><th>amount</th><th>merchant</th><th>country</th><th>summary</th><th>model</th><th>pattern</th></tr></thead>
       <tbody id="alerts"></tbody>
     </table>
     <div id="noalerts" class="sub">no alerts yet</div>
@@ -200,6 +200,19 @@ td.num { text-align: right; }
     return td;
   }
 
+  // The model's score and its top feature contributions ("0.912: amount +1.20, ...").
+  function modelText(m) {
+    if (!m || typeof m !== "object") return "";
+    const score = num(m.model_score);
+    let text = Number.isNaN(score) ? "" : score.toFixed(3);
+    const parts = (Array.isArray(m.contributions) ? m.contributions : []).map((c) => {
+      const v = num(c && c.value);
+      return str(c && c.feature) + " " + (Number.isNaN(v) ? "" : (v >= 0 ? "+" : "") + v.toFixed(2));
+    });
+    if (parts.length) text += (text ? ": " : "") + parts.join(", ");
+    return text;
+  }
+
   function renderAlerts(data) {
     const list = Array.isArray(data && data.alerts) ? data.alerts : [];
     const body = byId("alerts");
@@ -221,6 +234,7 @@ td.num { text-align: right; }
       tr.appendChild(cell(str(a.merchant_id)));
       tr.appendChild(cell(str(a.country)));
       tr.appendChild(cell(str(a.summary), "summary"));
+      tr.appendChild(cell(modelText(a.model), "summary"));
       tr.appendChild(cell(str(a.fraud_pattern)));
       return tr;
     });

@@ -31,7 +31,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 3> kMigrations = {{
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, R"sql(
 -- Identifiers use the "C" collation: byte order, no locale rules, so key comparisons in the
 -- b-trees are plain memcmp (measurably cheaper on the write path than a libc UTF-8 locale).
@@ -213,6 +213,11 @@ CREATE TABLE named_lists (
   PRIMARY KEY (name, value)
 );
 )sql"},
+    // The models' part of a decision (docs/models.md): scores, model version and the top
+    // feature contributions of flagged decisions, as one JSON object; NULL without models.
+    {4, R"sql(
+ALTER TABLE decisions ADD COLUMN model text;
+)sql"},
 }};
 
 constexpr int64_t kMigrationLockKey = 0x6677'6d69'6772;  // pg_advisory_lock key ("fwmigr")
@@ -243,7 +248,7 @@ CREATE TEMP TABLE fw_stage_tx (
   lat double precision, lon double precision, utc_offset_minutes smallint, device_id text,
   ip text, counterparty text, card_present boolean, card_token text, label smallint,
   fraud_pattern text, decided_at bigint, score double precision, action text, reasons text,
-  rule_set_version text, latency_ns bigint
+  rule_set_version text, latency_ns bigint, model text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE fw_stage_alerts (
   seq integer, transaction_id text COLLATE "C", account_id text, created_at bigint, action text,
@@ -261,8 +266,8 @@ CREATE TEMP TABLE fw_stage_labels (
 constexpr const char* kMoveSql = R"sql(
 WITH ins AS (
   INSERT INTO decisions (transaction_id, tx_ts, decided_at, score, action, reasons,
-                         rule_set_version, latency_ns)
-  SELECT id, ts, decided_at, score, action, reasons, rule_set_version, latency_ns
+                         rule_set_version, latency_ns, model)
+  SELECT id, ts, decided_at, score, action, reasons, rule_set_version, latency_ns, model
   FROM fw_stage_tx
   ON CONFLICT (transaction_id) DO NOTHING
   RETURNING transaction_id, action),
@@ -323,7 +328,7 @@ constexpr const char* kTxColumns =
     "t.counterparty, t.card_present, t.card_token, t.label, t.fraud_pattern";
 constexpr int kTxColumnCount = 21;
 constexpr const char* kDecisionColumns =
-    "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns";
+    "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns, d.model";
 constexpr const char* kAlertColumns =
     "a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status";
 constexpr int kAlertColumnCount = 7;
@@ -432,6 +437,9 @@ Result<Decision> read_decision(const PGresult* r, int row, int c, const std::str
   d.reasons = std::move(reasons).value();
   d.rule_set_version = pg_text(r, row, c + 4);
   d.latency_ns = pg_int64(r, row, c + 5);
+  if (!pg_null(r, row, c + 6)) {
+    if (Status st = parse_model_json(pg_text(r, row, c + 6), d); !st.ok()) return st.error();
+  }
   return d;
 }
 
@@ -787,6 +795,14 @@ void PostgresStore::append_decision_fields(const Decision& d) {
   copy_append_text(buf_, d.rule_set_version);
   buf_ += '\t';
   append_int(buf_, d.latency_ns);
+  buf_ += '\t';
+  if (has_model_part(d)) {
+    reasons_buf_.clear();
+    append_model_json(reasons_buf_, d);
+    copy_append_text(buf_, reasons_buf_);
+  } else {
+    buf_ += "\\N";
+  }
 }
 
 void PostgresStore::append_alert_fields(const Alert& a) {
@@ -849,7 +865,7 @@ Result<PostgresStore::FastOutcome> PostgresStore::write_rows_direct(
     }
     st = copy(
         "COPY decisions (transaction_id, tx_ts, decided_at, score, action, reasons, "
-        "rule_set_version, latency_ns) FROM STDIN");
+        "rule_set_version, latency_ns, model) FROM STDIN");
     if (st.ok()) {
       buf_.clear();
       for (const Scored* sc : unique_) {
@@ -1055,7 +1071,7 @@ Result<StoreCounts> PostgresStore::counts() {
 Result<std::vector<AlertRow>> PostgresStore::recent_alerts(size_t limit) {
   static const std::string sql =
       std::string("SELECT ") + kAlertColumns + ", " + kTxColumns +
-      ", d.reasons FROM alerts a JOIN decisions d ON d.transaction_id = a.transaction_id "
+      ", d.reasons, d.model FROM alerts a JOIN decisions d ON d.transaction_id = a.transaction_id "
       "JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
       "ORDER BY a.created_at DESC, a.seq DESC LIMIT $1";
   std::string lim = int_text(static_cast<int64_t>(limit));
@@ -1074,6 +1090,10 @@ Result<std::vector<AlertRow>> PostgresStore::recent_alerts(size_t limit) {
       auto reasons = parse_reasons_json(pg_text(r->get(), row, kAlertColumnCount + kTxColumnCount));
       if (!reasons.ok()) return reasons.error();
       a.reasons = std::move(reasons).value();
+      if (const int mc = kAlertColumnCount + kTxColumnCount + 1; !pg_null(r->get(), row, mc)) {
+        Status st = parse_model_json(pg_text(r->get(), row, mc), a.decision);
+        if (!st.ok()) return st.error();
+      }
       out.push_back(std::move(a));
     }
     return out;

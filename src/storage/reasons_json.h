@@ -19,4 +19,13 @@ void append_reasons_json(std::string& out, const std::vector<Reason>& reasons);
 // "reasons" and say what is wrong.
 Result<std::vector<Reason>> parse_reasons_json(std::string_view json);
 
+// A decision's model part (docs/models.md) as one JSON object, the form both stores keep it in
+// (decisions.model): {"score", "version", "shadow", "anomaly", "contributions": [{"feature",
+// "value"}]}, NaN scores left out. has_model_part() is false for a decision made without
+// models: the stores keep NULL.
+bool has_model_part(const Decision& d);
+void append_model_json(std::string& out, const Decision& d);
+// Fills d's model fields from what append_model_json wrote. Errors name the field "model".
+Status parse_model_json(std::string_view json, Decision& d);
+
 }  // namespace fw

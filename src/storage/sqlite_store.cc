@@ -24,7 +24,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 4> kMigrations = {{
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, R"sql(
 CREATE TABLE transactions (
   id TEXT PRIMARY KEY NOT NULL,
@@ -146,6 +146,11 @@ CREATE TABLE named_lists (
   PRIMARY KEY (name, value)
 ) WITHOUT ROWID;
 )sql"},
+    // The models' part of a decision (docs/models.md): scores, model version and the top
+    // feature contributions of flagged decisions, as one JSON object; NULL without models.
+    {5, R"sql(
+ALTER TABLE decisions ADD COLUMN model TEXT;
+)sql"},
 }};
 
 // engine_checkpoints.snapshot_format: the state is the engine's self-describing blob (it
@@ -223,7 +228,7 @@ constexpr int kTxColumnCount = 21;
 
 // The columns of a decision row (after the transaction's), in the order read_decision() expects.
 constexpr std::string_view kDecisionColumns =
-    "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns";
+    "d.decided_at, d.score, d.action, d.reasons, d.rule_set_version, d.latency_ns, d.model";
 
 constexpr std::string_view kAlertColumns =
     "a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status";
@@ -300,6 +305,9 @@ Result<Decision> read_decision(sqlite3_stmt* s, int c, const std::string& transa
   d.reasons = std::move(reasons).value();
   d.rule_set_version = column_text(s, c + 4);
   d.latency_ns = sqlite3_column_int64(s, c + 5);
+  if (sqlite3_column_type(s, c + 6) != SQLITE_NULL) {
+    if (Status st = parse_model_json(column_text(s, c + 6), d); !st.ok()) return st.error();
+  }
   return d;
 }
 
@@ -379,6 +387,7 @@ class SqliteStore final : public Store {
   Stmt insert_tx_, insert_decision_, insert_alert_, insert_label_, insert_dead_letter_;
   Stmt upsert_checkpoint_, add_counter_;
   std::string reasons_buf_;                       // reused for each decision's JSON
+  std::string model_buf_;                         // reused for each decision's model JSON
   std::unordered_set<std::string_view> skipped_;  // ids already stored, in the current batch
 
   // Reader state.
@@ -572,7 +581,7 @@ Status SqliteStore::prepare_statements() {
        "ON CONFLICT (id) DO NOTHING"},
       {w, &insert_decision_,
        "INSERT INTO decisions (transaction_id, decided_at, score, action, reasons, "
-       "rule_set_version, latency_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+       "rule_set_version, latency_ns, model) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
        "ON CONFLICT (transaction_id) DO NOTHING"},
       {w, &insert_alert_,
        "INSERT INTO alerts (transaction_id, account_id, created_at, action, score, summary, "
@@ -593,7 +602,7 @@ Status SqliteStore::prepare_statements() {
       {r, &select_counters_, "SELECT name, value FROM counters"},
       {r, &select_alerts_,
        "SELECT " + alert + ", " + tx +
-           ", d.reasons FROM alerts a JOIN transactions t ON t.id = a.transaction_id "
+           ", d.reasons, d.model FROM alerts a JOIN transactions t ON t.id = a.transaction_id "
            "LEFT JOIN decisions d ON d.transaction_id = a.transaction_id "
            "ORDER BY a.created_at DESC, a.rowid DESC LIMIT ?1"},
       {r, &select_decisions_,
@@ -773,6 +782,13 @@ Status SqliteStore::write_rows(const WriteBatch& batch) {
       bind_text(s, 5, reasons_buf_);
       bind_text(s, 6, d.rule_set_version);
       sqlite3_bind_int64(s, 7, d.latency_ns);
+      if (has_model_part(d)) {
+        model_buf_.clear();
+        append_model_json(model_buf_, d);
+        bind_text(s, 8, model_buf_);
+      } else {
+        sqlite3_bind_null(s, 8);
+      }
       if (auto st = step_write(s, "decision"); !st.ok()) return st;
     }
     if (sqlite3_changes(db) == 1) {
@@ -906,6 +922,10 @@ Result<std::vector<AlertRow>> SqliteStore::recent_alerts(size_t limit) {
       auto reasons = parse_reasons_json(column_text(s, reasons_col));
       if (!reasons.ok()) return reasons.error();
       row.reasons = std::move(reasons).value();
+    }
+    if (sqlite3_column_type(s, reasons_col + 1) != SQLITE_NULL) {
+      Status st = parse_model_json(column_text(s, reasons_col + 1), row.decision);
+      if (!st.ok()) return st.error();
     }
     out.push_back(std::move(row));
   }

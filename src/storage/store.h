@@ -66,6 +66,9 @@ struct AlertRow {
   Alert alert;
   Transaction tx;
   std::vector<Reason> reasons;
+  // The model part of the alert's decision (model_score, shadow_score, anomaly_score,
+  // model_version, contributions); its other fields are unset.
+  Decision decision;
 };
 
 struct DecisionRow {

@@ -117,7 +117,7 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
         ++d.unlabelled;
         continue;
       }
-      for (double v : fv.values) d.x.push_back(static_cast<float>(v));
+      for (size_t f = 0; f < kFeatureCount; ++f) d.x.push_back(static_cast<float>(fv.values[f]));
       d.y.push_back(tx.label == Label::kFraud ? 1.0F : 0.0F);
       d.ts.push_back(tx.ts);
       d.account.push_back(tx.account_key);

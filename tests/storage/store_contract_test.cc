@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -647,6 +648,61 @@ const StoreFactory kPostgres{
     "postgres", true, [](const testing::TempDir&) {
       return open_postgres_store(PostgresOptions{.url = testing::create_test_database()});
     }};
+
+// The models' part of a decision (docs/models.md) round-trips through find_transaction,
+// recent_decisions and the alert's row; a decision made without models keeps none.
+TEST_P(StoreContract, RoundTripsTheModelPartOfADecision) {
+  WriteBatch batch;
+  Scored flagged = full_scored("tx-model", 1000, Action::kBlock);
+  flagged.decision.model_score = 0.93;
+  flagged.decision.shadow_score = 0.81;
+  flagged.decision.anomaly_score = 0.62;
+  flagged.decision.model_version = "m0123456789ab";
+  flagged.decision.contributions = {{"amount", 1.25}, {"new_device", -0.5}, {"mcc", 0.125}};
+  batch.scored.push_back(flagged);
+  batch.alerts.push_back(alert_for(flagged, 1000));
+  Scored partial = full_scored("tx-partial", 900);  // a shadow only: no champion fields
+  partial.decision.shadow_score = 0.25;
+  batch.scored.push_back(partial);
+  batch.scored.push_back(full_scored("tx-plain", 800));
+  write_ok(batch);
+
+  auto got = store_->find_transaction("tx-model");
+  ASSERT_TRUE(got.ok() && got->has_value()) << (got.ok() ? "" : got.error().message());
+  const Decision& d = (*got)->decision;
+  EXPECT_DOUBLE_EQ(d.model_score, 0.93);
+  EXPECT_DOUBLE_EQ(d.shadow_score, 0.81);
+  EXPECT_DOUBLE_EQ(d.anomaly_score, 0.62);
+  EXPECT_EQ(d.model_version, "m0123456789ab");
+  ASSERT_EQ(d.contributions.size(), 3u);
+  EXPECT_EQ(d.contributions[1].feature, "new_device");
+  EXPECT_DOUBLE_EQ(d.contributions[1].value, -0.5);
+
+  auto alerts = store_->recent_alerts(10);
+  ASSERT_TRUE(alerts.ok()) << alerts.error().message();
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_DOUBLE_EQ((*alerts)[0].decision.model_score, 0.93);
+  ASSERT_EQ((*alerts)[0].decision.contributions.size(), 3u);
+  EXPECT_EQ((*alerts)[0].decision.contributions[0].feature, "amount");
+
+  auto p = store_->find_transaction("tx-partial");
+  ASSERT_TRUE(p.ok() && p->has_value());
+  EXPECT_DOUBLE_EQ((*p)->decision.shadow_score, 0.25);
+  EXPECT_TRUE(std::isnan((*p)->decision.model_score));
+  EXPECT_TRUE((*p)->decision.model_version.empty());
+
+  auto plain = store_->find_transaction("tx-plain");
+  ASSERT_TRUE(plain.ok() && plain->has_value());
+  EXPECT_TRUE(std::isnan((*plain)->decision.model_score));
+  EXPECT_TRUE(std::isnan((*plain)->decision.anomaly_score));
+  EXPECT_TRUE((*plain)->decision.contributions.empty());
+
+  auto recent = store_->recent_decisions(10);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_FALSE(recent->empty());
+  EXPECT_EQ((*recent)[0].tx.id, "tx-model");
+  EXPECT_EQ((*recent)[0].decision.contributions.size(), 3u);
+}
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<StoreFactory>& info) {
