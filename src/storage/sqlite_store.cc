@@ -307,6 +307,8 @@ class SqliteStore final : public Store {
   Result<std::vector<DecisionRow>> recent_decisions(size_t limit) override;
   Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
+  Result<std::vector<DecisionRow>> account_transactions(const std::string& account_id,
+                                                        size_t limit) override;
   int schema_version() override { return schema_version_; }
 
  private:
@@ -348,6 +350,7 @@ class SqliteStore final : public Store {
   Stmt select_decisions_;     // guarded by mu_
   Stmt select_transaction_;   // guarded by mu_
   Stmt select_dead_letters_;  // guarded by mu_
+  Stmt select_account_txs_;   // guarded by mu_
 };
 
 Error SqliteStore::db_error(sqlite3* db, std::string_view doing, std::string_view advice) const {
@@ -558,6 +561,12 @@ Status SqliteStore::prepare_statements() {
       {r, &select_dead_letters_,
        "SELECT source, raw, field, reason, received_at FROM dead_letters "
        "ORDER BY id DESC LIMIT ?1"},
+      // No (account_id, ts) index here (ADR 0003: it halved the pipeline's write rate), so
+      // this scans transactions; fine for the demo's single-machine store.
+      {r, &select_account_txs_,
+       "SELECT " + tx + ", " + dec +
+           " FROM transactions t LEFT JOIN decisions d ON d.transaction_id = t.id "
+           "WHERE t.account_id = ?1 ORDER BY t.ts DESC, t.id DESC LIMIT ?2"},
   };
   for (Item& item : items) {
     auto s = prepare(item.db, item.sql);
@@ -899,6 +908,28 @@ Result<std::vector<DeadLetter>> SqliteStore::recent_dead_letters(size_t limit) {
     out.push_back(std::move(dl));
   }
   if (rc != SQLITE_DONE) return db_error(rdb_.get(), "cannot read dead letters from", "");
+  return out;
+}
+
+Result<std::vector<DecisionRow>> SqliteStore::account_transactions(const std::string& account_id,
+                                                                   size_t limit) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = select_account_txs_.get();
+  ResetGuard reset(s);
+  bind_text(s, 1, account_id);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(limit));
+  std::vector<DecisionRow> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto tx = read_transaction(s, 0);
+    if (!tx.ok()) return tx.error();
+    auto d = read_decision(s, kTxColumnCount, tx->id);
+    if (!d.ok()) return d.error();
+    out.push_back(DecisionRow{std::move(tx).value(), std::move(d).value()});
+  }
+  if (rc != SQLITE_DONE) {
+    return db_error(rdb_.get(), "cannot read an account's transactions from", "");
+  }
   return out;
 }
 

@@ -149,6 +149,10 @@ class DownStore final : public Store {
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t n) override {
     return real_.recent_dead_letters(n);
   }
+  Result<std::vector<DecisionRow>> account_transactions(const std::string& account,
+                                                        size_t n) override {
+    return real_.account_transactions(account, n);
+  }
   int schema_version() override { return real_.schema_version(); }
   std::atomic<int> attempts{0};
 
