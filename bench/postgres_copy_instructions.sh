@@ -10,13 +10,14 @@
 # Variants (any number, each measured in a fresh database with the schema of every migration in
 # src/storage/postgres_store.cc):
 #   text | binary            COPY format (binary = what PostgresStore::write() sends)
-#   <format>_noacct          without transactions_account_ts (the schema before migration 3)
+#   <format>_m2              the schema of migration 2: primary key (id, ts), no account index
+#   <format>_noacct          without transactions_account_ts
 #   <format>_acct_btree      transactions (account_id, ts) b-tree instead of migration 3's index
 #   <format>_noda            without decisions (decided_at, transaction_id)
 #   <format>_nopk            without the transactions primary key
 # Needs Debian's postgresql and valgrind packages; run as root (the backend runs as postgres).
 # Takes ~2 minutes per variant on a quiet 2-core machine.
-# Run: bench/postgres_copy_instructions.sh binary binary_noacct text
+# Run: bench/postgres_copy_instructions.sh text_m2 binary_m2 binary binary_noacct
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bindir=${FW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -75,6 +76,7 @@ for variant in "$@"; do
   esac
   ddl="SELECT 1"
   case $variant in
+    *_m2) ddl="DROP INDEX transactions_account_ts; DROP INDEX transactions_id; ALTER TABLE transactions ADD PRIMARY KEY (id, ts)" ;;
     *_noacct) ddl="DROP INDEX transactions_account_ts" ;;
     *_acct_btree) ddl="DROP INDEX transactions_account_ts; CREATE INDEX ON transactions (account_id, ts)" ;;
     *_noda) ddl="DROP INDEX decisions_decided_at" ;;
