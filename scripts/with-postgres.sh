@@ -12,6 +12,8 @@
 #   FW_TEST_PG_RUNAS      the user to run pg_ctl as ("" when not root); the outage test stops and
 #                         restarts the server with these (pg_ctl start needs no options: port
 #                         and socket directory are in postgresql.conf).
+#   FW_REQUIRE_POSTGRES=1 so the tests' helper fails (not skips) a PostgreSQL test that finds
+#                         no FW_TEST_DATABASE_URL (tests/testing/postgres.h).
 #
 # Usage: scripts/with-postgres.sh COMMAND [ARGS...]
 set -euo pipefail
@@ -79,6 +81,7 @@ export FW_TEST_DATABASE_URL="postgresql://fw@127.0.0.1:$port/postgres"
 export FW_TEST_PGDATA="$pgdata"
 export FW_TEST_PG_BINDIR="$bindir"
 export FW_TEST_PG_RUNAS="$runas_user"
+export FW_REQUIRE_POSTGRES=1
 echo "with-postgres: PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $3}') on port $port" \
      "(data in $pgdata)" >&2
 set +e

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -116,12 +118,61 @@ int run_bench(const BenchOptions& options) {
   engine.set_models(*models);
   engine.start();
 
-  const auto t0 = std::chrono::steady_clock::now();
+  // With the database down the writer retries for ever and backpressure blocks submit() and
+  // drain(); this watcher makes the writer give up once writes have failed, with no success in
+  // between, for --store-timeout seconds.
+  using Steady = std::chrono::steady_clock;
+  const auto store_timeout = std::chrono::duration_cast<Steady::duration>(
+      std::chrono::duration<double>(options.store_timeout_s));
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool finished = false;  // guarded by watch_mu
+  std::thread store_watch;
+  if (writer) {
+    store_watch = std::thread([&] {
+      bool failing = false;
+      Steady::time_point failing_since{};
+      uint64_t writes_seen = 0;
+      std::unique_lock lock(watch_mu);
+      while (!watch_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return finished; })) {
+        const StoreWriterStats ws = writer->stats();
+        if (ws.healthy || ws.writes != writes_seen) {
+          failing = false;
+          writes_seen = ws.writes;
+        } else if (!failing) {
+          failing = true;
+          failing_since = Steady::now();
+        } else if (Steady::now() - failing_since >= store_timeout) {
+          writer->give_up_at(Steady::now());
+          return;
+        }
+      }
+    });
+  }
+
+  const auto t0 = Steady::now();
   for (auto& b : batches) engine.submit(std::move(b));
   engine.drain();
   if (writer) writer->stop();  // include the final commit in the measured time
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(Steady::now() - t0).count();
   engine.stop();
+  if (store_watch.joinable()) {
+    {
+      std::lock_guard lock(watch_mu);
+      finished = true;
+    }
+    watch_cv.notify_all();
+    store_watch.join();
+  }
+  if (writer && writer->stats().abandoned > 0) {
+    const StoreWriterStats ws = writer->stats();
+    spdlog::error(
+        "gave up: store writes failed for {} s without a success ({} failed attempts); {} of {} "
+        "transactions were not stored. Last error: {}",
+        options.store_timeout_s, ws.failed_writes, ws.abandoned, options.transactions,
+        ws.last_error);
+    return 1;
+  }
 
   const EngineMetrics m = engine.metrics();
   const double tps = static_cast<double>(m.transactions) / secs;

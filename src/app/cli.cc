@@ -196,6 +196,11 @@ int run_cli(int argc, char** argv) {
   bench_cmd->add_flag("--postgres", bench.postgres,
                       "also persist everything to PostgreSQL (FRAUDWATCH_DATABASE_URL, PG* "
                       "variables or --database-url); the rows are added to that database");
+  bench_cmd
+      ->add_option("--store-timeout", bench.store_timeout_s,
+                   "with a store: seconds of failing writes (database down or unreachable) "
+                   "before giving up with exit code 1; default 30")
+      ->check(CLI::Range(0.0, 86400.0));
   add_database_url(bench_cmd, bench_flags);
 
   CommonFlags db_flags;

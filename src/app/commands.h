@@ -53,6 +53,8 @@ struct BenchOptions {
   std::string sqlite;     // when set, persist every transaction and decision to this database
   bool postgres = false;  // persist to PostgreSQL (config.database_url / environment) instead
   bool json = false;
+  // Give up (exit 1) once store writes have failed without a success for this long.
+  double store_timeout_s = 30;
 };
 int run_bench(const BenchOptions& options);
 

@@ -68,11 +68,20 @@ nlohmann::json alert_json(const AlertRow& row) {
 void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreWriter& writer) {
   // Readiness, next to the server's /health (alive): 503 while store writes are failing (the
   // database is down or refusing); the engine is then held back and nothing is lost.
+  // Both answers carry the writer's rejected (refused for good, now dead letters) and abandoned
+  // (given up on at a bounded shutdown) transaction counts.
   server.route("GET", "/ready", [&writer](const HttpRequest&) {
     const StoreWriterStats ws = writer.stats();
-    if (ws.healthy) return HttpResponse::json(200, R"({"status":"ready"})");
-    nlohmann::json body = {
-        {"status", "store failing"}, {"error", ws.last_error}, {"failed_writes", ws.failed_writes}};
+    if (ws.healthy) {
+      nlohmann::json body = {
+          {"status", "ready"}, {"rejected", ws.rejected}, {"abandoned", ws.abandoned}};
+      return HttpResponse::json(200, body.dump());
+    }
+    nlohmann::json body = {{"status", "store failing"},
+                           {"error", ws.last_error},
+                           {"failed_writes", ws.failed_writes},
+                           {"rejected", ws.rejected},
+                           {"abandoned", ws.abandoned}};
     return HttpResponse::json(503, body.dump());
   });
   server.route("GET", "/", [](const HttpRequest&) {
@@ -189,7 +198,8 @@ int run_demo(const DemoOptions& options) {
   }
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
   add_routes(server, **store, stats, writer);
-  add_rules_routes(server, engine, reloader.get());
+  add_rules_routes(server, engine, reloader.get(),
+                   [&writer] { return store_writer_prometheus(writer.stats()); });
   add_model_routes(server, engine, cfg);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());

@@ -9,6 +9,11 @@
 namespace fw {
 
 void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader) {
+  add_rules_routes(server, engine, reloader, nullptr);
+}
+
+void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader,
+                      std::function<std::string()> more_metrics) {
   server.route("POST", "/api/rules/reload", [reloader](const HttpRequest&) {
     if (reloader == nullptr) {
       return HttpResponse::error(
@@ -43,11 +48,12 @@ void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader
   server.route("GET", "/api/rules/stats", [&engine](const HttpRequest&) {
     return HttpResponse::json(200, rule_hits_json(*engine.rules()));
   });
-  server.route("GET", "/metrics", [&engine](const HttpRequest&) {
+  server.route("GET", "/metrics", [&engine, more_metrics](const HttpRequest&) {
     HttpResponse r;
     r.status = 200;
     r.content_type = "text/plain; version=0.0.4";
     r.body = rule_hits_prometheus(*engine.rules());
+    if (more_metrics) r.body += more_metrics();
     return r;
   });
 }

@@ -10,6 +10,9 @@
 // everything and keeps it alive until the server stops.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "engine/engine.h"
 #include "rules/rule_reloader.h"
 #include "server/http_server.h"
@@ -18,6 +21,10 @@ namespace fw {
 
 // `reloader` may be null (built-in rules).
 void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader);
+// The same, with `more_metrics()` (Prometheus text, e.g. the store writer's counters) appended
+// to /metrics after the rule counters. Called on server threads: it must be thread-safe.
+void add_rules_routes(HttpServer& server, Engine& engine, RuleReloader* reloader,
+                      std::function<std::string()> more_metrics);
 
 // Logs what a reload did (info when reloaded, error with the position when rejected).
 void log_reload(const ReloadOutcome& outcome, const char* trigger);

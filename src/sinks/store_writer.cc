@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string>
 #include <unordered_set>
 
 #include "model/json_codec.h"
@@ -286,6 +287,53 @@ void StoreWriter::run() {
     if (rows >= options_.max_rows_per_write || due || !item) flush(group, rows);
   }
   flush(group, rows);  // the checkpoint of the last completed batches
+}
+
+std::string store_writer_prometheus(const StoreWriterStats& stats) {
+  struct Metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    int64_t value;
+  };
+  const Metric metrics[] = {
+      {"stored_total", "counter", "Transactions acknowledged by the store.",
+       static_cast<int64_t>(stats.stored)},
+      {"alerts_total", "counter", "Alerts written.", static_cast<int64_t>(stats.alerts)},
+      {"labels_total", "counter", "Label events written.", static_cast<int64_t>(stats.labels)},
+      {"dead_letters_total", "counter", "Dead letters written.",
+       static_cast<int64_t>(stats.dead_letters)},
+      {"writes_total", "counter", "Store transactions committed.",
+       static_cast<int64_t>(stats.writes)},
+      {"failed_writes_total", "counter", "Store writes that failed and were retried.",
+       static_cast<int64_t>(stats.failed_writes)},
+      {"rejected_total", "counter",
+       "Transactions the store refused for good, written as dead letters instead.",
+       static_cast<int64_t>(stats.rejected)},
+      {"abandoned_total", "counter",
+       "Transactions given up on at a bounded shutdown (not stored; re-read from the checkpoint).",
+       static_cast<int64_t>(stats.abandoned)},
+      {"checkpoint", "gauge", "Last committed source offset (-1: none yet).", stats.checkpoint},
+      {"healthy", "gauge", "1 while store writes succeed, 0 while they are failing.",
+       stats.healthy ? 1 : 0},
+  };
+  std::string out;
+  for (const Metric& m : metrics) {
+    out += "# HELP fraudwatch_store_";
+    out += m.name;
+    out += ' ';
+    out += m.help;
+    out += "\n# TYPE fraudwatch_store_";
+    out += m.name;
+    out += ' ';
+    out += m.type;
+    out += "\nfraudwatch_store_";
+    out += m.name;
+    out += ' ';
+    out += std::to_string(m.value);
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace fw

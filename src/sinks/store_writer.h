@@ -113,4 +113,9 @@ class StoreWriter final : public DecisionSink {
   StoreWriterStats stats_;  // guarded by stats_mu_
 };
 
+// The writer's counters in Prometheus text format (one HELP/TYPE/value per metric):
+// fraudwatch_store_{stored,alerts,labels,dead_letters,writes,failed_writes,rejected,abandoned}_total,
+// fraudwatch_store_checkpoint and fraudwatch_store_healthy (1 or 0). For /metrics.
+std::string store_writer_prometheus(const StoreWriterStats& stats);
+
 }  // namespace fw

@@ -1,5 +1,6 @@
 #include "storage/pg_connection.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -180,18 +181,37 @@ Result<PgResult> PgConnection::exec_prepared(const std::string& name,
 }
 
 Result<int64_t> PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
+  if (Status st = copy_begin(copy_sql); !st.ok()) return st.error();
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t off = 0; off < data.size(); off += kChunk) {
+    if (Status st = copy_put(data.substr(off, kChunk)); !st.ok()) {
+      (void)copy_end();
+      return st.error();
+    }
+  }
+  return copy_end();
+}
+
+Status PgConnection::copy_begin(const std::string& copy_sql) {
   if (conn_ == nullptr) return error("not connected");
   PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
     return error("cannot start COPY", start.get());
   }
-  constexpr size_t kChunk = 1 << 20;
-  for (size_t off = 0; off < data.size(); off += kChunk) {
-    size_t n = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn_.get(), data.data() + off, static_cast<int>(n)) != 1) {
-      return error("COPY failed while sending rows");
-    }
+  return Status::Ok();
+}
+
+Status PgConnection::copy_put(std::string_view data) {
+  if (conn_ == nullptr) return error("not connected");
+  if (data.empty()) return Status::Ok();
+  if (PQputCopyData(conn_.get(), data.data(), static_cast<int>(data.size())) != 1) {
+    return error("COPY failed while sending rows");
   }
+  return Status::Ok();
+}
+
+Result<int64_t> PgConnection::copy_end() {
+  if (conn_ == nullptr) return error("not connected");
   if (PQputCopyEnd(conn_.get(), nullptr) != 1) return error("COPY failed at its end");
   PgResult last;
   Result<PgResult> outcome = PgResult();
@@ -224,6 +244,86 @@ void copy_append_text(std::string& out, std::string_view v) {
       default:
         out.push_back(c);
     }
+  }
+}
+
+namespace {
+
+template <typename U>
+void append_be(std::string& out, U v) {
+  char bytes[sizeof(U)];
+  for (size_t i = 0; i < sizeof(U); ++i) {
+    bytes[i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * (sizeof(U) - 1 - i))));
+  }
+  out.append(bytes, sizeof(U));
+}
+
+void append_field(std::string& out, int32_t length) {
+  append_be(out, static_cast<uint32_t>(length));
+}
+
+}  // namespace
+
+void copy_binary_header(std::string& out) {
+  // Signature "PGCOPY\n\377\r\n\0", flags (no OIDs), header extension length 0.
+  static constexpr char kSignature[] = {'P',  'G',    'C',  'O',  'P', 'Y',
+                                        '\n', '\377', '\r', '\n', '\0'};
+  out.append(kSignature, sizeof kSignature);
+  append_be(out, uint32_t{0});
+  append_be(out, uint32_t{0});
+}
+
+void copy_binary_trailer(std::string& out) { append_be(out, static_cast<uint16_t>(0xFFFF)); }
+
+void copy_binary_row(std::string& out, int16_t fields) {
+  append_be(out, static_cast<uint16_t>(fields));
+}
+
+void copy_binary_null(std::string& out) { append_field(out, -1); }
+
+void copy_binary_int16(std::string& out, int16_t v) {
+  append_field(out, 2);
+  append_be(out, static_cast<uint16_t>(v));
+}
+
+void copy_binary_int32(std::string& out, int32_t v) {
+  append_field(out, 4);
+  append_be(out, static_cast<uint32_t>(v));
+}
+
+void copy_binary_int64(std::string& out, int64_t v) {
+  append_field(out, 8);
+  append_be(out, static_cast<uint64_t>(v));
+}
+
+void copy_binary_double(std::string& out, double v) {
+  uint64_t bits = 0;
+  static_assert(sizeof bits == sizeof v);
+  std::memcpy(&bits, &v, sizeof bits);
+  append_field(out, 8);
+  append_be(out, bits);
+}
+
+void copy_binary_bool(std::string& out, bool v) {
+  append_field(out, 1);
+  out.push_back(v ? '\1' : '\0');
+}
+
+void copy_binary_text(std::string& out, std::string_view v) {
+  append_field(out, static_cast<int32_t>(v.size()));
+  out.append(v);
+}
+
+size_t copy_binary_text_begin(std::string& out) {
+  size_t position = out.size();
+  append_field(out, 0);
+  return position;
+}
+
+void copy_binary_text_end(std::string& out, size_t position) {
+  const auto length = static_cast<uint32_t>(out.size() - position - 4);
+  for (size_t i = 0; i < 4; ++i) {
+    out[position + i] = static_cast<char>(static_cast<uint8_t>(length >> (8 * (3 - i))));
   }
 }
 

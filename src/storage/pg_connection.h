@@ -69,6 +69,14 @@ class PgConnection {
   Result<PgResult> exec_prepared(const std::string& name, const std::vector<PgParam>& params);
   // COPY ... FROM STDIN with `data` in COPY's text format. Returns the number of rows copied.
   Result<int64_t> copy_in(const std::string& copy_sql, std::string_view data);
+  // The same COPY in parts, so the server parses and inserts the first rows while the caller
+  // encodes the next: copy_begin(sql), copy_put(data) any number of times, then copy_end(),
+  // which returns the number of rows copied or the server's error (a row the server refuses is
+  // reported there, not by copy_put). After a failed copy_begin or copy_put, call copy_end to
+  // bring the connection out of COPY state (it returns the error).
+  Status copy_begin(const std::string& copy_sql);
+  Status copy_put(std::string_view data);
+  Result<int64_t> copy_end();
 
   // An Error for the connection's last failure while `doing` something, with advice.
   Error error(std::string_view doing, const PGresult* result = nullptr) const;
@@ -83,6 +91,25 @@ class PgConnection {
 
 // Appends `v` to a COPY text-format row, escaping backslash, tab, newline and carriage return.
 void copy_append_text(std::string& out, std::string_view v);
+
+// Appenders for COPY's binary format (FORMAT binary): the caller writes copy_binary_header()
+// once, then per row copy_binary_row(field count) followed by exactly that many fields, and
+// copy_binary_trailer() at the end. Values go in network byte order with no text conversion,
+// which saves the server the parsing of numbers and the scan for delimiters and escapes.
+void copy_binary_header(std::string& out);
+void copy_binary_trailer(std::string& out);
+void copy_binary_row(std::string& out, int16_t fields);
+void copy_binary_null(std::string& out);
+void copy_binary_int16(std::string& out, int16_t v);          // smallint
+void copy_binary_int32(std::string& out, int32_t v);          // integer
+void copy_binary_int64(std::string& out, int64_t v);          // bigint
+void copy_binary_double(std::string& out, double v);          // double precision
+void copy_binary_bool(std::string& out, bool v);              // boolean
+void copy_binary_text(std::string& out, std::string_view v);  // text (bytes as they are)
+// For a text field written in place: copy_binary_text_begin() reserves the length and returns
+// its position; append the bytes to `out`, then copy_binary_text_end(out, position).
+size_t copy_binary_text_begin(std::string& out);
+void copy_binary_text_end(std::string& out, size_t position);
 
 // Cell accessors for text-format results.
 inline std::string pg_text(const PGresult* r, int row, int col) {

@@ -31,7 +31,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 4> kMigrations = {{
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, R"sql(
 -- Identifiers use the "C" collation: byte order, no locale rules, so key comparisons in the
 -- b-trees are plain memcmp (measurably cheaper on the write path than a libc UTF-8 locale).
@@ -218,6 +218,19 @@ CREATE TABLE named_lists (
     {4, R"sql(
 ALTER TABLE decisions ADD COLUMN model text;
 )sql"},
+    // The dashboard's "transactions of one account, newest first" needs (account_id, ts); to pay
+    // for it, the primary key (id, ts) becomes a hash index on id. The key never enforced
+    // anything the decisions ledger does not (a transaction is inserted only with a new
+    // decision), and point lookups by id go through a hash index as well. Measured per
+    // transaction in the backend's COPY (bench/postgres_copy_instructions.sh, ADR
+    // postgres-binary-copy-and-account-index): primary key b-tree ~9.6k instructions, hash on id
+    // ~3.5k, (account_id, ts) ~11.6k. Building these on a large existing database locks the
+    // partitions while it runs: see docs/production.md.
+    {5, R"sql(
+ALTER TABLE transactions DROP CONSTRAINT IF EXISTS transactions_pkey;
+CREATE INDEX transactions_id ON transactions USING hash (id);
+CREATE INDEX transactions_account_ts ON transactions (account_id, ts);
+)sql"},
 }};
 
 constexpr int64_t kMigrationLockKey = 0x6677'6d69'6772;  // pg_advisory_lock key ("fwmigr")
@@ -332,19 +345,26 @@ constexpr const char* kDecisionColumns =
 constexpr const char* kAlertColumns =
     "a.transaction_id, a.account_id, a.created_at, a.action, a.score, a.summary, a.status";
 constexpr int kAlertColumnCount = 7;
+// A decision's transaction, as `t`. LATERAL with LIMIT 1 keeps the plan a per-row lookup
+// (transactions_id hash index, and run-time pruning to the one partition of d.tx_ts): without
+// a unique key on transactions (migration 5) the planner would otherwise expect almost no
+// matches and hash-join whole tables.
+constexpr const char* kTxLateral =
+    "CROSS JOIN LATERAL (SELECT * FROM transactions t WHERE t.id = d.transaction_id "
+    "AND t.ts = d.tx_ts LIMIT 1) t ";
+
+// Fields per row of the write path's binary COPYs (PostgresStore::append_*_fields).
+constexpr int16_t kTxFields = 21;
+constexpr int16_t kDecisionFields = 7;  // without transaction_id and tx_ts
+constexpr int16_t kAlertFields = 7;
+constexpr int16_t kLabelFields = 8;
+constexpr size_t kCopyChunkBytes = 128 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Encoding and decoding
 
 void append_int(std::string& out, int64_t v) {
   char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-// Shortest text that reads back to the same double (PostgreSQL parses it exactly).
-void append_double(std::string& out, double v) {
-  char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, end);
 }
@@ -606,6 +626,8 @@ class PostgresStore final : public Store {
   Result<std::vector<DecisionRow>> recent_decisions(size_t limit) override;
   Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
+  Result<std::vector<DecisionRow>> account_transactions(const std::string& account_id,
+                                                        size_t limit) override;
   int schema_version() override { return version_; }
   Status save_partition_checkpoint(const PartitionCheckpoint& checkpoint) override;
   Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
@@ -630,11 +652,17 @@ class PostgresStore final : public Store {
                                         std::array<int64_t, kCounterNames.size()>& delta);
   Status write_rows_staged(const WriteBatch& batch,
                            std::array<int64_t, kCounterNames.size()>& delta);
-  // Append one row's fields (tab-separated, no newline) in COPY text format to buf_.
+  // Append one row's fields (kTxFields, kDecisionFields, ...) in COPY's binary format to buf_;
+  // the caller writes the row header with the field count first.
   void append_tx_fields(const Transaction& tx);
   void append_decision_fields(const Decision& d);
   void append_alert_fields(const Alert& a);
   void append_label_fields(const LabelEvent& l);
+  // One binary COPY (`sql`, FROM STDIN (FORMAT binary)) of `rows` rows, each appended to buf_
+  // by encode(i). Sent in parts of about kCopyChunkBytes, so the server parses and inserts the
+  // first rows while the next are encoded, and buf_ stays small enough to stay in cache.
+  template <typename Encode>
+  Status copy_rows(const char* sql, size_t rows, Encode&& encode);
 
   // Constant after construction.
   const std::string url_;
@@ -647,7 +675,6 @@ class PostgresStore final : public Store {
   std::unordered_set<std::string_view> seen_;
   std::vector<const Scored*> unique_;
   std::string buf_;
-  std::string reasons_buf_;
   uint64_t direct_conflicts_ = 0;  // batches that fell back to the staging path
 
   ReadPool readers_;  // thread-safe
@@ -724,119 +751,107 @@ Status PostgresStore::write(const WriteBatch& batch) {
 }
 
 void PostgresStore::append_tx_fields(const Transaction& tx) {
-  copy_append_text(buf_, tx.id);
-  buf_ += '\t';
-  append_int(buf_, tx.ts);
-  buf_ += '\t';
-  copy_append_text(buf_, tx.account_id);
-  buf_ += '\t';
-  append_int(buf_, tx.amount.minor);
-  buf_ += '\t';
-  buf_ += tx.amount.currency.code();
-  buf_ += '\t';
-  buf_ += to_string(tx.type);
-  buf_ += '\t';
-  buf_ += to_string(tx.channel);
-  buf_ += '\t';
-  copy_append_text(buf_, tx.merchant_id);
-  buf_ += '\t';
-  append_int(buf_, tx.mcc);
-  buf_ += '\t';
-  copy_append_text(buf_, tx.terminal_id);
-  buf_ += '\t';
+  copy_binary_text(buf_, tx.id);
+  copy_binary_int64(buf_, tx.ts);
+  copy_binary_text(buf_, tx.account_id);
+  copy_binary_int64(buf_, tx.amount.minor);
+  copy_binary_text(buf_, tx.amount.currency.code());
+  copy_binary_text(buf_, to_string(tx.type));
+  copy_binary_text(buf_, to_string(tx.channel));
+  copy_binary_text(buf_, tx.merchant_id);
+  copy_binary_int32(buf_, tx.mcc);
+  copy_binary_text(buf_, tx.terminal_id);
   if (tx.country.known()) {
-    buf_ += tx.country.code();
+    copy_binary_text(buf_, tx.country.code());
   } else {
-    buf_ += "\\N";
+    copy_binary_null(buf_);
   }
-  buf_ += '\t';
   if (tx.has_location) {
-    append_double(buf_, tx.lat);
-    buf_ += '\t';
-    append_double(buf_, tx.lon);
+    copy_binary_double(buf_, tx.lat);
+    copy_binary_double(buf_, tx.lon);
   } else {
-    buf_ += "\\N\t\\N";
+    copy_binary_null(buf_);
+    copy_binary_null(buf_);
   }
-  buf_ += '\t';
   if (tx.utc_offset_minutes) {
-    append_int(buf_, *tx.utc_offset_minutes);
+    copy_binary_int16(buf_, *tx.utc_offset_minutes);
   } else {
-    buf_ += "\\N";
+    copy_binary_null(buf_);
   }
-  buf_ += '\t';
-  copy_append_text(buf_, tx.device_id);
-  buf_ += '\t';
-  copy_append_text(buf_, tx.ip);
-  buf_ += '\t';
-  copy_append_text(buf_, tx.counterparty);
-  buf_ += tx.card_present ? "\tt\t" : "\tf\t";
-  copy_append_text(buf_, tx.card_token);
-  buf_ += '\t';
+  copy_binary_text(buf_, tx.device_id);
+  copy_binary_text(buf_, tx.ip);
+  copy_binary_text(buf_, tx.counterparty);
+  copy_binary_bool(buf_, tx.card_present);
+  copy_binary_text(buf_, tx.card_token);
   if (tx.label != Label::kUnknown) {
-    append_int(buf_, static_cast<int>(tx.label));
+    copy_binary_int16(buf_, static_cast<int16_t>(tx.label));
   } else {
-    buf_ += "\\N";
+    copy_binary_null(buf_);
   }
-  buf_ += '\t';
-  copy_append_text(buf_, tx.fraud_pattern);
+  copy_binary_text(buf_, tx.fraud_pattern);
 }
 
 void PostgresStore::append_decision_fields(const Decision& d) {
-  append_int(buf_, d.decided_at);
-  buf_ += '\t';
-  append_double(buf_, d.score);
-  buf_ += '\t';
-  buf_ += to_string(d.action);
-  buf_ += '\t';
-  reasons_buf_.clear();
-  append_reasons_json(reasons_buf_, d.reasons);
-  copy_append_text(buf_, reasons_buf_);
-  buf_ += '\t';
-  copy_append_text(buf_, d.rule_set_version);
-  buf_ += '\t';
-  append_int(buf_, d.latency_ns);
-  buf_ += '\t';
+  copy_binary_int64(buf_, d.decided_at);
+  copy_binary_double(buf_, d.score);
+  copy_binary_text(buf_, to_string(d.action));
+  const size_t reasons = copy_binary_text_begin(buf_);
+  append_reasons_json(buf_, d.reasons);
+  copy_binary_text_end(buf_, reasons);
+  copy_binary_text(buf_, d.rule_set_version);
+  copy_binary_int64(buf_, d.latency_ns);
   if (has_model_part(d)) {
-    reasons_buf_.clear();
-    append_model_json(reasons_buf_, d);
-    copy_append_text(buf_, reasons_buf_);
+    const size_t model = copy_binary_text_begin(buf_);
+    append_model_json(buf_, d);
+    copy_binary_text_end(buf_, model);
   } else {
-    buf_ += "\\N";
+    copy_binary_null(buf_);
   }
 }
 
 void PostgresStore::append_alert_fields(const Alert& a) {
-  copy_append_text(buf_, a.transaction_id);
-  buf_ += '\t';
-  copy_append_text(buf_, a.account_id);
-  buf_ += '\t';
-  append_int(buf_, a.created_at);
-  buf_ += '\t';
-  buf_ += to_string(a.action);
-  buf_ += '\t';
-  append_double(buf_, a.score);
-  buf_ += '\t';
-  copy_append_text(buf_, a.summary);
-  buf_ += '\t';
-  buf_ += to_string(a.status);
+  copy_binary_text(buf_, a.transaction_id);
+  copy_binary_text(buf_, a.account_id);
+  copy_binary_int64(buf_, a.created_at);
+  copy_binary_text(buf_, to_string(a.action));
+  copy_binary_double(buf_, a.score);
+  copy_binary_text(buf_, a.summary);
+  copy_binary_text(buf_, to_string(a.status));
 }
 
 void PostgresStore::append_label_fields(const LabelEvent& l) {
-  copy_append_text(buf_, l.transaction_id);
-  buf_ += '\t';
-  copy_append_text(buf_, l.source);
-  buf_ += '\t';
-  append_int(buf_, static_cast<int>(l.label));
-  buf_ += '\t';
-  append_int(buf_, l.labelled_at);
-  buf_ += '\t';
-  copy_append_text(buf_, l.account_id);
-  buf_ += '\t';
-  copy_append_text(buf_, l.merchant_id);
-  buf_ += '\t';
-  copy_append_text(buf_, l.terminal_id);
-  buf_ += '\t';
-  append_int(buf_, l.transaction_ts);
+  copy_binary_text(buf_, l.transaction_id);
+  copy_binary_text(buf_, l.source);
+  copy_binary_int16(buf_, static_cast<int16_t>(l.label));
+  copy_binary_int64(buf_, l.labelled_at);
+  copy_binary_text(buf_, l.account_id);
+  copy_binary_text(buf_, l.merchant_id);
+  copy_binary_text(buf_, l.terminal_id);
+  copy_binary_int64(buf_, l.transaction_ts);
+}
+
+template <typename Encode>
+Status PostgresStore::copy_rows(const char* sql, size_t rows, Encode&& encode) {
+  if (Status st = writer_.copy_begin(sql); !st.ok()) return st;
+  buf_.clear();
+  copy_binary_header(buf_);
+  Status st = Status::Ok();
+  for (size_t i = 0; i < rows && st.ok(); ++i) {
+    encode(i);
+    if (buf_.size() >= kCopyChunkBytes) {
+      st = writer_.copy_put(buf_);
+      buf_.clear();
+    }
+  }
+  if (st.ok()) {
+    copy_binary_trailer(buf_);
+    st = writer_.copy_put(buf_);
+  }
+  buf_.clear();
+  auto copied = writer_.copy_end();  // also after a failed put: leaves the COPY state
+  if (!st.ok()) return st;
+  if (!copied.ok()) return copied.error();
+  return Status::Ok();
 }
 
 // The common case: nothing in the batch is stored yet (repeats only come from redelivery after
@@ -847,56 +862,47 @@ void PostgresStore::append_label_fields(const LabelEvent& l) {
 Result<PostgresStore::FastOutcome> PostgresStore::write_rows_direct(
     const WriteBatch& batch, std::array<int64_t, kCounterNames.size()>& delta) {
   if (auto r = writer_.exec("SAVEPOINT fw_direct"); !r.ok()) return r.error();
-  auto copy = [&](const char* sql) -> Status {
-    auto n = writer_.copy_in(sql, buf_);
-    if (!n.ok()) return n.error();
-    return Status::Ok();
-  };
   Status st = Status::Ok();
   if (!unique_.empty()) {
-    buf_.clear();
-    for (const Scored* sc : unique_) {
-      copy_append_text(buf_, sc->tx.id);
-      buf_ += '\t';
-      append_int(buf_, sc->tx.ts);
-      buf_ += '\t';
-      append_decision_fields(sc->decision);
-      buf_ += '\n';
-    }
-    st = copy(
+    st = copy_rows(
         "COPY decisions (transaction_id, tx_ts, decided_at, score, action, reasons, "
-        "rule_set_version, latency_ns, model) FROM STDIN");
+        "rule_set_version, latency_ns, model) FROM STDIN (FORMAT binary)",
+        unique_.size(), [&](size_t i) {
+          const Scored& sc = *unique_[i];
+          copy_binary_row(buf_, 2 + kDecisionFields);
+          copy_binary_text(buf_, sc.tx.id);
+          copy_binary_int64(buf_, sc.tx.ts);
+          append_decision_fields(sc.decision);
+        });
     if (st.ok()) {
-      buf_.clear();
-      for (const Scored* sc : unique_) {
-        append_tx_fields(sc->tx);
-        buf_ += '\n';
-      }
-      st = copy(
+      st = copy_rows(
           "COPY transactions (id, ts, account_id, amount_minor, currency, type, channel, "
           "merchant_id, mcc, terminal_id, country, lat, lon, utc_offset_minutes, device_id, ip, "
-          "counterparty, card_present, card_token, label, fraud_pattern) FROM STDIN");
+          "counterparty, card_present, card_token, label, fraud_pattern) FROM STDIN "
+          "(FORMAT binary)",
+          unique_.size(), [&](size_t i) {
+            copy_binary_row(buf_, kTxFields);
+            append_tx_fields(unique_[i]->tx);
+          });
     }
   }
   if (st.ok() && !batch.alerts.empty()) {
-    buf_.clear();
-    for (const Alert& a : batch.alerts) {
-      append_alert_fields(a);
-      buf_ += '\n';
-    }
-    st = copy(
+    st = copy_rows(
         "COPY alerts (transaction_id, account_id, created_at, action, score, summary, status) "
-        "FROM STDIN");
+        "FROM STDIN (FORMAT binary)",
+        batch.alerts.size(), [&](size_t i) {
+          copy_binary_row(buf_, kAlertFields);
+          append_alert_fields(batch.alerts[i]);
+        });
   }
   if (st.ok() && !batch.labels.empty()) {
-    buf_.clear();
-    for (const LabelEvent& l : batch.labels) {
-      append_label_fields(l);
-      buf_ += '\n';
-    }
-    st = copy(
+    st = copy_rows(
         "COPY labels (transaction_id, source, label, labelled_at, account_id, merchant_id, "
-        "terminal_id, transaction_ts) FROM STDIN");
+        "terminal_id, transaction_ts) FROM STDIN (FORMAT binary)",
+        batch.labels.size(), [&](size_t i) {
+          copy_binary_row(buf_, kLabelFields);
+          append_label_fields(batch.labels[i]);
+        });
   }
   if (!st.ok()) {
     if (!is_unique_violation(st.error()) || !writer_.connected()) return st.error();
@@ -932,41 +938,33 @@ Result<PostgresStore::FastOutcome> PostgresStore::write_rows_direct(
 Status PostgresStore::write_rows_staged(const WriteBatch& batch,
                                         std::array<int64_t, kCounterNames.size()>& delta) {
   if (!unique_.empty()) {
-    buf_.clear();
-    for (const Scored* sc : unique_) {
-      append_tx_fields(sc->tx);
-      buf_ += '\t';
-      append_decision_fields(sc->decision);
-      buf_ += '\n';
-    }
-    auto n = writer_.copy_in("COPY fw_stage_tx FROM STDIN", buf_);
-    if (!n.ok()) return n.error();
+    Status st =
+        copy_rows("COPY fw_stage_tx FROM STDIN (FORMAT binary)", unique_.size(), [&](size_t i) {
+          copy_binary_row(buf_, kTxFields + kDecisionFields);
+          append_tx_fields(unique_[i]->tx);
+          append_decision_fields(unique_[i]->decision);
+        });
+    if (!st.ok()) return st;
   }
 
   if (!batch.alerts.empty()) {
-    buf_.clear();
-    int seq = 0;
-    for (const Alert& a : batch.alerts) {
-      append_int(buf_, seq++);
-      buf_ += '\t';
-      append_alert_fields(a);
-      buf_ += '\n';
-    }
-    auto n = writer_.copy_in("COPY fw_stage_alerts FROM STDIN", buf_);
-    if (!n.ok()) return n.error();
+    Status st = copy_rows("COPY fw_stage_alerts FROM STDIN (FORMAT binary)", batch.alerts.size(),
+                          [&](size_t i) {
+                            copy_binary_row(buf_, 1 + kAlertFields);
+                            copy_binary_int32(buf_, static_cast<int32_t>(i));
+                            append_alert_fields(batch.alerts[i]);
+                          });
+    if (!st.ok()) return st;
   }
 
   if (!batch.labels.empty()) {
-    buf_.clear();
-    int seq = 0;
-    for (const LabelEvent& l : batch.labels) {
-      append_int(buf_, seq++);
-      buf_ += '\t';
-      append_label_fields(l);
-      buf_ += '\n';
-    }
-    auto n = writer_.copy_in("COPY fw_stage_labels FROM STDIN", buf_);
-    if (!n.ok()) return n.error();
+    Status st = copy_rows("COPY fw_stage_labels FROM STDIN (FORMAT binary)", batch.labels.size(),
+                          [&](size_t i) {
+                            copy_binary_row(buf_, 1 + kLabelFields);
+                            copy_binary_int32(buf_, static_cast<int32_t>(i));
+                            append_label_fields(batch.labels[i]);
+                          });
+    if (!st.ok()) return st;
   }
 
   if (!unique_.empty() || !batch.alerts.empty() || !batch.labels.empty()) {
@@ -1071,9 +1069,9 @@ Result<StoreCounts> PostgresStore::counts() {
 Result<std::vector<AlertRow>> PostgresStore::recent_alerts(size_t limit) {
   static const std::string sql =
       std::string("SELECT ") + kAlertColumns + ", " + kTxColumns +
-      ", d.reasons, d.model FROM alerts a JOIN decisions d ON d.transaction_id = a.transaction_id "
-      "JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
-      "ORDER BY a.created_at DESC, a.seq DESC LIMIT $1";
+      ", d.reasons, d.model FROM (SELECT * FROM alerts ORDER BY created_at DESC, seq DESC "
+      "LIMIT $1) a JOIN decisions d ON d.transaction_id = a.transaction_id " +
+      kTxLateral + "ORDER BY a.created_at DESC, a.seq DESC";
   std::string lim = int_text(static_cast<int64_t>(limit));
   return readers_.with([&](PgConnection& c) -> Result<std::vector<AlertRow>> {
     auto r = c.exec_params(sql, {{lim}});
@@ -1103,8 +1101,8 @@ Result<std::vector<AlertRow>> PostgresStore::recent_alerts(size_t limit) {
 Result<std::vector<DecisionRow>> PostgresStore::recent_decisions(size_t limit) {
   static const std::string sql =
       std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
-      " FROM decisions d JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
-      "ORDER BY d.decided_at DESC, d.transaction_id DESC LIMIT $1";
+      " FROM (SELECT * FROM decisions ORDER BY decided_at DESC, transaction_id DESC LIMIT $1) d " +
+      kTxLateral + "ORDER BY d.decided_at DESC, d.transaction_id DESC";
   std::string lim = int_text(static_cast<int64_t>(limit));
   return readers_.with([&](PgConnection& c) -> Result<std::vector<DecisionRow>> {
     auto r = c.exec_params(sql, {{lim}});
@@ -1122,10 +1120,8 @@ Result<std::vector<DecisionRow>> PostgresStore::recent_decisions(size_t limit) {
 }
 
 Result<std::optional<DecisionRow>> PostgresStore::find_transaction(const std::string& id) {
-  static const std::string sql =
-      std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
-      " FROM decisions d JOIN transactions t ON t.id = d.transaction_id AND t.ts = d.tx_ts "
-      "WHERE d.transaction_id = $1";
+  static const std::string sql = std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
+                                 " FROM decisions d " + kTxLateral + "WHERE d.transaction_id = $1";
   return readers_.with([&](PgConnection& c) -> Result<std::optional<DecisionRow>> {
     auto r = c.exec_params(sql, {{id}});
     if (!r.ok()) return r.error();
@@ -1158,6 +1154,30 @@ Result<std::vector<DeadLetter>> PostgresStore::recent_dead_letters(size_t limit)
       if (PQgetlength(r->get(), row, 4) == 8) std::memcpy(&be, PQgetvalue(r->get(), row, 4), 8);
       dl.received_at = static_cast<int64_t>(be64toh(be));
       out.push_back(std::move(dl));
+    }
+    return out;
+  });
+}
+
+// Reads transactions_account_ts (migration 5): per partition, an index range scan backwards
+// on the account, merged across partitions newest first; each decision by its primary key.
+Result<std::vector<DecisionRow>> PostgresStore::account_transactions(const std::string& account_id,
+                                                                     size_t limit) {
+  static const std::string sql =
+      std::string("SELECT ") + kTxColumns + ", " + kDecisionColumns +
+      " FROM transactions t LEFT JOIN decisions d ON d.transaction_id = t.id "
+      "WHERE t.account_id = $1 ORDER BY t.ts DESC, t.id DESC LIMIT $2";
+  std::string lim = int_text(static_cast<int64_t>(limit));
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<DecisionRow>> {
+    auto r = c.exec_params(sql, {{account_id}, {lim}});
+    if (!r.ok()) return r.error();
+    std::vector<DecisionRow> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      auto tx = read_transaction(r->get(), row, 0);
+      if (!tx.ok()) return tx.error();
+      auto d = read_decision(r->get(), row, kTxColumnCount, tx->id);
+      if (!d.ok()) return d.error();
+      out.push_back(DecisionRow{std::move(tx).value(), std::move(d).value()});
     }
     return out;
   });

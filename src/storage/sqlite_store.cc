@@ -343,6 +343,8 @@ class SqliteStore final : public Store {
   Result<std::vector<DecisionRow>> recent_decisions(size_t limit) override;
   Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
+  Result<std::vector<DecisionRow>> account_transactions(const std::string& account_id,
+                                                        size_t limit) override;
   int schema_version() override { return schema_version_; }
   Status save_partition_checkpoint(const PartitionCheckpoint& checkpoint) override;
   Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
@@ -399,6 +401,7 @@ class SqliteStore final : public Store {
   Stmt select_decisions_;     // guarded by mu_
   Stmt select_transaction_;   // guarded by mu_
   Stmt select_dead_letters_;  // guarded by mu_
+  Stmt select_account_txs_;   // guarded by mu_
 
   // Partition checkpoints (the upsert is the writer's, the select the readers').
   Stmt upsert_partition_checkpoint_;  // writer only
@@ -625,6 +628,12 @@ Status SqliteStore::prepare_statements() {
       {r, &select_partition_checkpoint_,
        "SELECT \"offset\", snapshot, updated_at FROM engine_checkpoints "
        "WHERE consumer_group = ?1 AND topic = ?2 AND kafka_partition = ?3"},
+      // No (account_id, ts) index here (ADR 0003: it halved the pipeline's write rate), so
+      // this scans transactions; fine for the demo's single-machine store.
+      {r, &select_account_txs_,
+       "SELECT " + tx + ", " + dec +
+           " FROM transactions t LEFT JOIN decisions d ON d.transaction_id = t.id "
+           "WHERE t.account_id = ?1 ORDER BY t.ts DESC, t.id DESC LIMIT ?2"},
   };
   for (Item& item : items) {
     auto s = prepare(item.db, item.sql);
@@ -1066,6 +1075,28 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::lists() {
     out.emplace_back(column_text(s, 0), sqlite3_column_int64(s, 1));
   }
   if (rc != SQLITE_DONE) return db_error(ldb_.get(), "cannot read the lists from", "");
+  return out;
+}
+
+Result<std::vector<DecisionRow>> SqliteStore::account_transactions(const std::string& account_id,
+                                                                   size_t limit) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = select_account_txs_.get();
+  ResetGuard reset(s);
+  bind_text(s, 1, account_id);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(limit));
+  std::vector<DecisionRow> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto tx = read_transaction(s, 0);
+    if (!tx.ok()) return tx.error();
+    auto d = read_decision(s, kTxColumnCount, tx->id);
+    if (!d.ok()) return d.error();
+    out.push_back(DecisionRow{std::move(tx).value(), std::move(d).value()});
+  }
+  if (rc != SQLITE_DONE) {
+    return db_error(rdb_.get(), "cannot read an account's transactions from", "");
+  }
   return out;
 }
 

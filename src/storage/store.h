@@ -122,6 +122,11 @@ class Store {
   virtual Result<std::optional<DecisionRow>> find_transaction(const std::string& id) = 0;
   // Newest first (by order of writing).
   virtual Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) = 0;
+  // The newest `limit` transactions of one account with their decisions, for the dashboard's
+  // account view: newest first (by the transaction's ts, then by transaction id, descending).
+  // PostgreSQL reads an index on the account and time; SQLite scans (see docs/storage.md).
+  virtual Result<std::vector<DecisionRow>> account_transactions(const std::string& account_id,
+                                                                size_t limit) = 0;
 
   // The schema version this store is at (after migrations).
   virtual int schema_version() = 0;

@@ -72,7 +72,15 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
   ASSERT_TRUE(line) << demo.transcript();
   const auto port = static_cast<uint16_t>(number_after(*line, "127.0.0.1:"));
   ASSERT_GT(port, 0) << *line;
-  EXPECT_EQ(get(port, "/ready").status, 200);
+  const testing::RawResponse ready = get(port, "/ready");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find(R"("rejected":0)"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find(R"("abandoned":0)"), std::string::npos) << ready.body;
+  const testing::RawResponse metrics = get(port, "/metrics");
+  EXPECT_NE(metrics.body.find("\nfraudwatch_store_rejected_total 0\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\nfraudwatch_store_abandoned_total 0\n"), std::string::npos)
+      << metrics.body;
 
   ASSERT_TRUE(wait_until(
       demo,
@@ -92,6 +100,8 @@ TEST(DemoOutage, ReadyReportsTheOutageAndTheDemoCatchesUpWithoutLossOrDuplicates
       std::chrono::seconds(60));
   EXPECT_TRUE(failing) << demo.transcript();
   EXPECT_NE(during.body.find("store failing"), std::string::npos) << during.body;
+  EXPECT_NE(during.body.find(R"("abandoned":0)"), std::string::npos) << during.body;
+  EXPECT_NE(get(port, "/metrics").body.find("\nfraudwatch_store_healthy 0\n"), std::string::npos);
   EXPECT_EQ(get(port, "/health").status, 200) << "alive, though not ready";
 
   detail.clear();
@@ -176,6 +186,34 @@ TEST(DemoOutage, CtrlCWhileTheDatabaseIsDownGivesUpAfterTheTimeoutAndNothingIsLo
   EXPECT_EQ(scalar(url, "SELECT count(*) FROM transactions"), kCount);
   EXPECT_EQ(scalar(url, "SELECT count(DISTINCT id) FROM transactions"), kCount);
   EXPECT_EQ(scalar(url, "SELECT \"offset\" FROM checkpoints"), kCount);
+}
+
+// `fraudwatch bench --database-url` with the database gone mid-run: it does not retry for
+// ever but gives up after --store-timeout with exit code 1 and says why.
+TEST(BenchOutage, GivesUpAfterTheStoreTimeoutWhenTheDatabaseGoesAway) {
+  if (!testing::test_postgres_url()) {
+    GTEST_SKIP() << "no test PostgreSQL server; run under scripts/with-postgres.sh";
+  }
+  const std::string url = testing::create_test_database();
+  ASSERT_FALSE(url.empty());
+  testing::ChildProcess bench({testing::fraudwatch_binary().string(), "bench", "--database-url",
+                               url, "--transactions", "400000", "--accounts", "20000",
+                               "--store-timeout", "1"});
+  ASSERT_TRUE(wait_until(
+      bench,
+      [&] { return scalar(url, "SELECT value FROM counters WHERE name = 'transactions'") > 0; },
+      std::chrono::seconds(240)))
+      << bench.transcript();
+  std::string detail;
+  ASSERT_TRUE(testing::stop_test_postgres(detail)) << detail;
+  const int code = bench.wait();
+  detail.clear();
+  const bool restarted = testing::start_test_postgres(detail);  // for the tests after this one
+  ASSERT_TRUE(restarted) << detail;
+  EXPECT_EQ(code, 1) << bench.transcript();
+  const std::string& log = bench.transcript();
+  EXPECT_NE(log.find("gave up: store writes failed for 1 s"), std::string::npos) << log;
+  EXPECT_NE(log.find("transactions were not stored"), std::string::npos) << log;
 }
 
 }  // namespace

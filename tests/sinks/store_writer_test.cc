@@ -149,6 +149,10 @@ class DownStore final : public Store {
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t n) override {
     return real_.recent_dead_letters(n);
   }
+  Result<std::vector<DecisionRow>> account_transactions(const std::string& account,
+                                                        size_t n) override {
+    return real_.account_transactions(account, n);
+  }
   int schema_version() override { return real_.schema_version(); }
   Status save_partition_checkpoint(const PartitionCheckpoint& cp) override {
     return real_.save_partition_checkpoint(cp);
@@ -244,6 +248,25 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreWriterRefusal, ::testing::Values(kSqlite
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;
                          });
+
+TEST(StoreWriterPrometheus, ExposesEveryCounterWithHelpAndType) {
+  StoreWriterStats stats;
+  stats.stored = 12;
+  stats.rejected = 3;
+  stats.abandoned = 4;
+  stats.checkpoint = -1;
+  stats.healthy = false;
+  const std::string text = store_writer_prometheus(stats);
+  EXPECT_NE(text.find("# TYPE fraudwatch_store_rejected_total counter\n"
+                      "fraudwatch_store_rejected_total 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nfraudwatch_store_abandoned_total 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nfraudwatch_store_stored_total 12\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nfraudwatch_store_checkpoint -1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nfraudwatch_store_healthy 0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.back(), '\n');
+}
 
 }  // namespace
 }  // namespace fw

@@ -3,8 +3,10 @@
 // redaction. Runs against the server scripts/with-postgres.sh starts; skips without it.
 #include "storage/postgres_store.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -60,16 +62,16 @@ TEST_F(PostgresStoreTest, MigratesOnceAndRecordsTheVersion) {
                             "engine_checkpoints", "checkpoints"}) {
     EXPECT_EQ(scalar(c, std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
-  // The dashboard's indexes exist; transactions (account_id, ts), which no reader uses and
-  // which cost a quarter of the write path, is gone (migration 2), on partitions too.
+  // The dashboard's indexes exist: by account and time (migration 5), by alert status and time,
+  // recent decisions; transactions are found by id through a hash index, not a b-tree key.
   EXPECT_EQ(scalar(c,
                    "SELECT count(*) FROM pg_indexes WHERE indexname IN "
-                   "('decisions_decided_at', 'alerts_status_created', "
-                   "'alerts_account_created', 'labels_account_ts')"),
-            4);
+                   "('decisions_decided_at', 'alerts_status_created', 'alerts_account_created', "
+                   "'labels_account_ts', 'transactions_account_ts', 'transactions_id')"),
+            6);
   EXPECT_EQ(scalar(c,
-                   "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'transactions%' "
-                   "AND indexdef LIKE '%account_id%'"),
+                   "SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions' "
+                   "AND indexdef LIKE '%USING btree (id%'"),
             0);
 }
 
@@ -206,6 +208,27 @@ TEST_F(PostgresStoreTest, WriterAndReadersReconnectAfterTheServerDropsThem) {
   ASSERT_TRUE(counts.ok()) << counts.error().message();
   EXPECT_EQ(counts->transactions, 2);
   EXPECT_EQ((*store)->checkpoint("src")->value_or(-1), 2);
+}
+
+// make test sets FW_REQUIRE_POSTGRES=1: a PostgreSQL test that finds no server URL then fails
+// instead of skipping quietly.
+TEST(TestPostgresHelper, FailsInsteadOfSkippingWhenTheServerIsRequiredButMissing) {
+  const char* url = std::getenv("FW_TEST_DATABASE_URL");
+  const char* required = std::getenv("FW_REQUIRE_POSTGRES");
+  const std::string saved_url = url != nullptr ? url : "";
+  const std::string saved_required = required != nullptr ? required : "";
+  unsetenv("FW_TEST_DATABASE_URL");
+  setenv("FW_REQUIRE_POSTGRES", "1", 1);
+  EXPECT_NONFATAL_FAILURE(EXPECT_FALSE(testing::test_postgres_url().has_value()),
+                          "FW_TEST_DATABASE_URL is not set but FW_REQUIRE_POSTGRES=1");
+  setenv("FW_REQUIRE_POSTGRES", "0", 1);
+  EXPECT_FALSE(testing::test_postgres_url().has_value());  // not required: a plain skip
+  if (url != nullptr) setenv("FW_TEST_DATABASE_URL", saved_url.c_str(), 1);
+  if (required != nullptr) {
+    setenv("FW_REQUIRE_POSTGRES", saved_required.c_str(), 1);
+  } else {
+    unsetenv("FW_REQUIRE_POSTGRES");
+  }
 }
 
 }  // namespace

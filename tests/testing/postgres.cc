@@ -13,7 +13,15 @@ namespace fw::testing {
 
 std::optional<std::string> test_postgres_url() {
   const char* url = std::getenv("FW_TEST_DATABASE_URL");
-  if (url == nullptr || *url == '\0') return std::nullopt;
+  if (url == nullptr || *url == '\0') {
+    const char* required = std::getenv("FW_REQUIRE_POSTGRES");
+    if (required != nullptr && std::string(required) == "1") {
+      ADD_FAILURE() << "FW_TEST_DATABASE_URL is not set but FW_REQUIRE_POSTGRES=1 (make test): "
+                       "the PostgreSQL tests must run, not skip; run under "
+                       "scripts/with-postgres.sh";
+    }
+    return std::nullopt;
+  }
   return std::string(url);
 }
 
