@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "kafka/kafka_config.h"
 
 namespace fw {
 
@@ -39,6 +40,8 @@ struct AppConfig {
   double rate = 2000;  // transactions per second; 0 = as fast as possible
   // rules
   std::string rules_path;  // empty = built-in defaults (same as config/rules.yaml)
+  // kafka (fraudwatch serve, simulate --to kafka): brokers, group, topics, librdkafka properties
+  KafkaConfig kafka;
 
   std::string sqlite_file() const;
   int effective_shards() const;
