@@ -1,7 +1,10 @@
 #include "engine/engine.h"
 
+#include <latch>
+
 #include "core/hash.h"
 #include "core/time.h"
+#include "features/partition_snapshot.h"
 
 namespace fw {
 
@@ -108,6 +111,10 @@ std::shared_ptr<const RuleSet> Engine::rules() const {
 void Engine::run_shard(Shard& shard) {
   LatencyHistogram latency;
   while (auto work = shard.queue.pop()) {
+    if (work->partition_op) {  // a control item: not a batch, so no sink and no batches_done
+      run_partition_op(shard, *work->partition_op);
+      continue;
+    }
     std::shared_ptr<const RuleSet> rules = std::move(work->rules);
     ScoredBatch out;
     latency.clear();
@@ -182,6 +189,66 @@ EngineMetrics Engine::metrics() const {
     m.queued_batches += shard->queue.size();
   }
   return m;
+}
+
+// A snapshot or restore of one partition, executed by every shard in queue order. For a
+// snapshot each shard fills its own slot of per_shard; for a restore each reads its own.
+// The submitting thread waits on `done`, then owns everything again.
+struct Engine::PartitionOp {
+  explicit PartitionOp(int shards) : per_shard(static_cast<size_t>(shards)), done(shards) {}
+  bool restore = false;
+  int32_t partition = -1;
+  bool evict = false;
+  std::vector<std::vector<AccountState>> per_shard;
+  std::latch done;
+};
+
+void Engine::run_partition_op(Shard& shard, PartitionOp& op) {
+  std::vector<AccountState>& mine = op.per_shard[static_cast<size_t>(shard.index)];
+  if (op.restore) {
+    shard.features.import_partition(op.partition, mine);
+    mine = {};
+  } else {
+    shard.features.export_partition(op.partition, op.evict, mine);
+  }
+  shard.accounts.store(shard.features.account_count(), std::memory_order_relaxed);
+  op.done.count_down();
+}
+
+void Engine::run_on_all_shards(const std::shared_ptr<PartitionOp>& op) {
+  if (!started_ || stopped_) {
+    for (auto& shard : shards_) run_partition_op(*shard, *op);
+  } else {
+    for (auto& shard : shards_) {
+      ShardWork work;
+      work.partition_op = op;
+      shard->queue.push(work);
+    }
+  }
+  op->done.wait();
+}
+
+std::string Engine::snapshot_partition(int32_t partition, bool evict) {
+  auto op = std::make_shared<PartitionOp>(shard_count());
+  op->partition = partition;
+  op->evict = evict;
+  run_on_all_shards(op);
+  return encode_partition_snapshot(partition, op->per_shard);
+}
+
+Status Engine::restore_partition(std::string_view blob) {
+  Result<PartitionSnapshot> snap = decode_partition_snapshot(blob);
+  if (!snap.ok()) return snap.error();
+  const int n = shard_count();
+  auto op = std::make_shared<PartitionOp>(n);
+  op->restore = true;
+  op->partition = snap->partition;
+  for (const AccountState& a : snap->accounts) {
+    op->per_shard[static_cast<size_t>(shard_of(a.key, n))].push_back(a);
+  }
+  snap->accounts = {};
+  run_on_all_shards(op);
+  return Status::Ok();
 }
 
 }  // namespace fw

@@ -10,9 +10,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/result.h"
 #include "core/time.h"
 #include "engine/bounded_queue.h"
 #include "engine/latency_histogram.h"
@@ -109,7 +112,23 @@ class Engine {
     return static_cast<int>(((account_key >> 32) * static_cast<uint64_t>(shards)) >> 32);
   }
 
+  // --- Partition state (docs/adr/partition-state-snapshots.md). Both calls block, run on the
+  // submitting thread (like submit()), and take effect in order: after every batch submitted
+  // before the call and before every batch submitted after it. They travel through the shard
+  // queues as control items, so the per-transaction path takes no lock; they take no sequence
+  // number and never reach the sink, so batch tracking is unchanged.
+  // REQUIRES: start() called, or no batch submitted yet; after stop() they run directly.
+
+  // The state of the accounts tagged with `partition` (features/partition_snapshot.h format),
+  // from every shard, as one blob; with evict, those accounts are removed from the engine.
+  std::string snapshot_partition(int32_t partition, bool evict);
+  // Replaces the engine's state of the blob's partition with the blob's accounts, each on the
+  // shard that owns it (shard_of). A blob that does not decode (truncated, corrupt, wrong
+  // version, ...) is an error naming what is wrong, and changes nothing.
+  Status restore_partition(std::string_view blob);
+
  private:
+  struct PartitionOp;  // a snapshot or restore control item, shared by every shard's piece
   struct ShardWork {
     uint64_t seq = 0;
     uint32_t pieces = 0;
@@ -120,6 +139,9 @@ class Engine {
     std::vector<Transaction> txs;
     std::vector<uint32_t> positions;
     std::vector<LabelEvent> labels;
+    // Set on a control item (snapshot/restore of a partition) instead of a batch: no seq, no
+    // transactions, nothing for the sink.
+    std::shared_ptr<PartitionOp> partition_op;
   };
   // A shard: its queue, its state and its counters. State is touched only by its thread.
   struct Shard {
@@ -139,6 +161,9 @@ class Engine {
   };
 
   void run_shard(Shard& shard);
+  void run_partition_op(Shard& shard, PartitionOp& op);
+  // Runs op on every shard: through the queues once started, directly otherwise.
+  void run_on_all_shards(const std::shared_ptr<PartitionOp>& op);
   void score(Shard& shard, ShardWork& work, const RuleSet& rules, ScoredBatch& out,
              LatencyHistogram& latency);
 

@@ -9,6 +9,7 @@
 
 #include "core/hash.h"
 #include "features/geo.h"
+#include "features/partition_snapshot.h"
 
 namespace fw {
 namespace {
@@ -402,6 +403,7 @@ void FeatureEngine::account_features(AccountState& a, bool inserted, const Trans
   out[F::kDistinctCounterparties24h] = count_24h(a.counterparties, now_s);
 
   a.last_ts = now;
+  a.partition = tx.partition;
   if (a.tx_count != std::numeric_limits<uint32_t>::max()) ++a.tx_count;
 }
 
@@ -457,6 +459,39 @@ void FeatureEngine::apply_label(const LabelEvent& label) {
   };
   count(merchants_, label.merchant_id);
   count(terminals_, label.terminal_id);
+}
+
+size_t FeatureEngine::export_partition(int32_t partition, bool evict,
+                                       std::vector<AccountState>& out) {
+  const size_t before = out.size();
+  accounts_.for_each([&](const AccountState& a) {
+    if (a.partition == partition) out.push_back(a);
+  });
+  if (evict) evict_partition(partition);
+  return out.size() - before;
+}
+
+size_t FeatureEngine::evict_partition(int32_t partition) {
+  return accounts_.erase_if(
+      [partition](const AccountState& a) { return a.partition == partition; });
+}
+
+void FeatureEngine::import_partition(int32_t partition, std::span<const AccountState> accounts) {
+  evict_partition(partition);
+  for (const AccountState& a : accounts) accounts_.insert_or_assign(a);
+}
+
+std::string FeatureEngine::snapshot_partition(int32_t partition, bool evict) {
+  std::vector<AccountState> accounts;
+  export_partition(partition, evict, accounts);
+  return encode_partition_snapshot(partition, std::span(&accounts, 1));
+}
+
+Status FeatureEngine::restore_partition(std::string_view blob) {
+  Result<PartitionSnapshot> snap = decode_partition_snapshot(blob);
+  if (!snap.ok()) return snap.error();
+  import_partition(snap->partition, snap->accounts);
+  return Status::Ok();
 }
 
 }  // namespace fw

@@ -6,7 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "core/result.h"
 #include "features/flat_table.h"
 #include "features/schema.h"
 #include "features/state.h"
@@ -46,6 +51,25 @@ class FeatureEngine {
   size_t merchant_count() const { return merchants_.size(); }
   size_t terminal_count() const { return terminals_.size(); }
   size_t memory_bytes() const;
+
+  // --- Partition state. Each account record is tagged with the partition of its newest
+  // transaction (Transaction::partition), so the accounts of one source partition can be moved
+  // to another process (docs/adr/partition-state-snapshots.md). Merchant and terminal state is
+  // shard-local (ADR 0002) and does not move.
+
+  // Appends the records of the accounts tagged with `partition` to out; with evict, removes
+  // them from this engine. Returns how many.
+  size_t export_partition(int32_t partition, bool evict, std::vector<AccountState>& out);
+  // Removes the accounts tagged with `partition`; returns how many.
+  size_t evict_partition(int32_t partition);
+  // Makes `accounts` this engine's state of `partition`: evicts the accounts tagged with it,
+  // then stores each record (replacing an account of the same key tagged otherwise).
+  // REQUIRES: records as decode_partition_snapshot() validates them, tagged with `partition`.
+  void import_partition(int32_t partition, std::span<const AccountState> accounts);
+  // The same two through the snapshot format (features/partition_snapshot.h). A blob that does
+  // not decode is an error and changes nothing.
+  std::string snapshot_partition(int32_t partition, bool evict);
+  Status restore_partition(std::string_view blob);
 
  private:
   void account_features(AccountState& a, bool inserted, const Transaction& tx, FeatureVector& out);

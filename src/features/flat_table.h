@@ -76,6 +76,53 @@ class FlatTable {
   size_t capacity() const { return capacity_; }
   size_t memory_bytes() const { return capacity_ * sizeof(Record); }
 
+  // Calls f(record) for every stored record, in slot order.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i].key != 0) f(slots_[i]);
+    }
+  }
+
+  // Stores a copy of r under r.key, replacing any record with that key. REQUIRES: r.key != 0.
+  void insert_or_assign(const Record& r) {
+    bool inserted = false;
+    find_or_insert(r.key, inserted) = r;
+  }
+
+  // Removes every record for which pred(record) is true; returns how many. One pass over the
+  // table plus one re-placement pass (no second array), so it suits bulk removal (evicting a
+  // partition), not one key at a time. Invalidates references into the table.
+  template <typename Pred>
+  size_t erase_if(Pred&& pred) {
+    // A slot that was empty before anything is removed: no record's probe sequence crosses it,
+    // so walking the table circularly from there, each record can be re-placed at the first
+    // free slot from its home without disturbing the records already walked.
+    size_t start = 0;
+    while (slots_[start].key != 0) ++start;  // exists: load is at most 70%
+    size_t removed = 0;
+    for (size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i].key != 0 && pred(static_cast<const Record&>(slots_[i]))) {
+        slots_[i] = Record{};
+        ++removed;
+      }
+    }
+    if (removed == 0) return 0;
+    size_ -= removed;
+    for (size_t n = 1; n < capacity_; ++n) {
+      const size_t p = (start + n) & mask_;
+      if (slots_[p].key == 0) continue;
+      for (size_t i = home(slots_[p].key); i != p; i = (i + 1) & mask_) {
+        if (slots_[i].key == 0) {
+          slots_[i] = slots_[p];
+          slots_[p] = Record{};
+          break;
+        }
+      }
+    }
+    return removed;
+  }
+
  private:
   // Max load 7/10.
   static constexpr size_t kMaxLoadNum = 7;

@@ -48,6 +48,9 @@ struct alignas(64) AccountState {
   uint8_t reserved = 0;
   uint32_t ring_ms[kRingSize] = {};     // low 32 bits of the event time in milliseconds
   uint32_t ring_centi[kRingSize] = {};  // amount in centi-units (saturating at 2^32-1)
+  // Source partition of the newest transaction folded in (Transaction::partition; -1 = none).
+  // Lives in what was alignment padding before win_sum, so the record does not grow.
+  int32_t partition = -1;
   // -- windows: [window][0 = current aligned bucket, 1 = previous bucket]
   int64_t win_sum[kWindowCount][2] = {};  // centi-units
   uint32_t win_count[kWindowCount][2] = {};

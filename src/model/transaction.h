@@ -70,6 +70,11 @@ struct Transaction {
   uint64_t terminal_key = 0;
   uint64_t device_key = 0;
 
+  // The source partition it was read from (a Kafka partition), -1 when the source has none.
+  // Runtime routing information only: not stored and not part of any codec. The engine tags
+  // the account's state with it, so a partition's accounts can be snapshotted and moved.
+  int32_t partition = -1;
+
   void finalize_keys();
 };
 

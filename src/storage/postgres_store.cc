@@ -588,6 +588,10 @@ class PostgresStore final : public Store {
   Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
   int schema_version() override { return version_; }
+  Status save_partition_checkpoint(const PartitionCheckpoint& checkpoint) override;
+  Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
+                                                                       const std::string& topic,
+                                                                       int32_t partition) override;
 
   // Connects the writer (if it is not) and sets up its session.
   Status ensure_writer();
@@ -1131,6 +1135,80 @@ std::string transactions_partition_name(int64_t day) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "transactions_%04lld%02u%02u", static_cast<long long>(y), m, d);
   return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partition checkpoints: engine_checkpoints (migration 1). The snapshot travels as a binary
+// parameter and comes back as a binary column, so any bytes (NULs included) round-trip without
+// escaping and without doubling in size.
+
+namespace {
+// engine_checkpoints.snapshot_format: the state is the engine's self-describing blob (it
+// carries its own magic and format version, features/partition_snapshot.h).
+constexpr int kSnapshotFormatEngineBlob = 1;
+
+// Binary-format integers arrive in network byte order.
+int64_t be_int(const PGresult* r, int col) {
+  const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r, 0, col));
+  uint64_t v = 0;
+  for (int i = 0; i < PQgetlength(r, 0, col); ++i) v = (v << 8) | p[i];
+  return static_cast<int64_t>(v);
+}
+}  // namespace
+
+Status PostgresStore::save_partition_checkpoint(const PartitionCheckpoint& cp) {
+  if (auto st = check_partition_checkpoint(cp); !st.ok()) return st;
+  if (auto st = ensure_writer(); !st.ok()) return st;
+  const std::string partition = std::to_string(cp.partition);
+  const std::string offset = std::to_string(cp.offset);
+  const std::string format = std::to_string(kSnapshotFormatEngineBlob);
+  const std::string saved_at = std::to_string(cp.saved_at);
+  // Autocommit: the statement is its own transaction, durable when it returns (fsync'd WAL,
+  // synchronous_commit as the server is configured).
+  auto r = writer_.exec_params(
+      "INSERT INTO engine_checkpoints (consumer_group, topic, kafka_partition, \"offset\", "
+      "snapshot, snapshot_format, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+      "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+      "\"offset\" = excluded.\"offset\", snapshot = excluded.snapshot, "
+      "snapshot_format = excluded.snapshot_format, updated_at = excluded.updated_at",
+      {{cp.group},
+       {cp.topic},
+       {partition},
+       {offset},
+       {cp.state, /*binary=*/true},
+       {format},
+       {saved_at}});
+  if (!r.ok()) {
+    if (is_data_error(r.error())) return mark_permanent(r.error());
+    return r.error();
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<PartitionCheckpoint>> PostgresStore::load_partition_checkpoint(
+    const std::string& group, const std::string& topic, int32_t partition) {
+  return readers_.with([&](PgConnection& c) -> Result<std::optional<PartitionCheckpoint>> {
+    auto r = c.exec_params(
+        "SELECT \"offset\", snapshot, updated_at FROM engine_checkpoints "
+        "WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3",
+        {{group}, {topic}, {std::to_string(partition)}}, /*binary_result=*/true);
+    if (!r.ok()) return r.error();
+    const PGresult* res = r->get();
+    if (PQntuples(res) == 0) return std::optional<PartitionCheckpoint>();
+    if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 2) != 8) {
+      return make_error("engine_checkpoints",
+                        "unexpected column types; the schema was changed "
+                        "outside fraudwatch");
+    }
+    PartitionCheckpoint cp;
+    cp.group = group;
+    cp.topic = topic;
+    cp.partition = partition;
+    cp.offset = be_int(res, 0);
+    cp.state.assign(PQgetvalue(res, 0, 1), static_cast<size_t>(PQgetlength(res, 0, 1)));
+    cp.saved_at = be_int(res, 2);
+    return std::optional<PartitionCheckpoint>(std::move(cp));
+  });
 }
 
 int postgres_latest_schema_version() { return kMigrations.back().version; }

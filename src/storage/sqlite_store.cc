@@ -23,7 +23,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 2> kMigrations = {{
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, R"sql(
 CREATE TABLE transactions (
   id TEXT PRIMARY KEY NOT NULL,
@@ -122,7 +122,25 @@ INSERT INTO counters (name, value)
   UNION ALL SELECT 'labels', COUNT(*) FROM labels
   UNION ALL SELECT 'dead_letters', COUNT(*) FROM dead_letters;
 )sql"},
+    // Engine state per Kafka partition (Store::save_partition_checkpoint), as in PostgreSQL's
+    // migration 1. A rowid table: snapshots are megabytes, which WITHOUT ROWID handles badly.
+    {3, R"sql(
+CREATE TABLE engine_checkpoints (
+  consumer_group TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  kafka_partition INTEGER NOT NULL,
+  "offset" INTEGER NOT NULL,
+  snapshot BLOB NOT NULL,
+  snapshot_format INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (consumer_group, topic, kafka_partition)
+);
+)sql"},
 }};
+
+// engine_checkpoints.snapshot_format: the state is the engine's self-describing blob (it
+// carries its own magic and format version, features/partition_snapshot.h).
+constexpr int kSnapshotFormatEngineBlob = 1;
 
 // Counter names in counters, in the order of Deltas::values.
 constexpr std::array<const char*, 9> kCounterNames = {"transactions", "decisions", "allow",
@@ -308,6 +326,10 @@ class SqliteStore final : public Store {
   Result<std::optional<DecisionRow>> find_transaction(const std::string& id) override;
   Result<std::vector<DeadLetter>> recent_dead_letters(size_t limit) override;
   int schema_version() override { return schema_version_; }
+  Status save_partition_checkpoint(const PartitionCheckpoint& checkpoint) override;
+  Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
+                                                                       const std::string& topic,
+                                                                       int32_t partition) override;
 
  private:
   explicit SqliteStore(const SqliteOptions& options)
@@ -348,6 +370,10 @@ class SqliteStore final : public Store {
   Stmt select_decisions_;     // guarded by mu_
   Stmt select_transaction_;   // guarded by mu_
   Stmt select_dead_letters_;  // guarded by mu_
+
+  // Partition checkpoints (the upsert is the writer's, the select the readers').
+  Stmt upsert_partition_checkpoint_;  // writer only
+  Stmt select_partition_checkpoint_;  // guarded by mu_
 };
 
 Error SqliteStore::db_error(sqlite3* db, std::string_view doing, std::string_view advice) const {
@@ -558,6 +584,15 @@ Status SqliteStore::prepare_statements() {
       {r, &select_dead_letters_,
        "SELECT source, raw, field, reason, received_at FROM dead_letters "
        "ORDER BY id DESC LIMIT ?1"},
+      {w, &upsert_partition_checkpoint_,
+       "INSERT INTO engine_checkpoints (consumer_group, topic, kafka_partition, \"offset\", "
+       "snapshot, snapshot_format, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+       "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+       "\"offset\" = excluded.\"offset\", snapshot = excluded.snapshot, "
+       "snapshot_format = excluded.snapshot_format, updated_at = excluded.updated_at"},
+      {r, &select_partition_checkpoint_,
+       "SELECT \"offset\", snapshot, updated_at FROM engine_checkpoints "
+       "WHERE consumer_group = ?1 AND topic = ?2 AND kafka_partition = ?3"},
   };
   for (Item& item : items) {
     auto s = prepare(item.db, item.sql);
@@ -903,6 +938,49 @@ Result<std::vector<DeadLetter>> SqliteStore::recent_dead_letters(size_t limit) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Partition checkpoints
+
+Status SqliteStore::save_partition_checkpoint(const PartitionCheckpoint& cp) {
+  if (auto st = check_partition_checkpoint(cp); !st.ok()) return st;
+  // One statement in autocommit mode: its own transaction, durable like write()'s commit.
+  sqlite3_stmt* s = upsert_partition_checkpoint_.get();
+  ResetGuard reset(s);
+  bind_text(s, 1, cp.group);
+  bind_text(s, 2, cp.topic);
+  sqlite3_bind_int(s, 3, cp.partition);
+  sqlite3_bind_int64(s, 4, cp.offset);
+  sqlite3_bind_blob64(s, 5, cp.state.data(), cp.state.size(), SQLITE_STATIC);
+  sqlite3_bind_int(s, 6, kSnapshotFormatEngineBlob);
+  sqlite3_bind_int64(s, 7, cp.saved_at);
+  return step_write(s, "a partition checkpoint");
+}
+
+Result<std::optional<PartitionCheckpoint>> SqliteStore::load_partition_checkpoint(
+    const std::string& group, const std::string& topic, int32_t partition) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = select_partition_checkpoint_.get();
+  ResetGuard reset(s);
+  bind_text(s, 1, group);
+  bind_text(s, 2, topic);
+  sqlite3_bind_int(s, 3, partition);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::optional<PartitionCheckpoint>();
+  if (rc != SQLITE_ROW) return db_error(rdb_.get(), "cannot read a partition checkpoint from", "");
+  PartitionCheckpoint cp;
+  cp.group = group;
+  cp.topic = topic;
+  cp.partition = partition;
+  cp.offset = sqlite3_column_int64(s, 0);
+  const void* blob = sqlite3_column_blob(s, 1);
+  const int bytes = sqlite3_column_bytes(s, 1);
+  if (blob != nullptr && bytes > 0) {
+    cp.state.assign(static_cast<const char*>(blob), static_cast<size_t>(bytes));
+  }
+  cp.saved_at = sqlite3_column_int64(s, 2);
+  return std::optional<PartitionCheckpoint>(std::move(cp));
+}
 
 int sqlite_latest_schema_version() { return kMigrations.back().version; }
 

@@ -72,6 +72,22 @@ struct DecisionRow {
   Decision decision;
 };
 
+// The engine state of one source partition (a Kafka partition of `topic`, consumed by
+// `group`) and the offset it covers: the next offset to read after restoring `state`.
+// `state` is an opaque binary blob (Engine::snapshot_partition, any bytes including NULs).
+struct PartitionCheckpoint {
+  std::string group;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string state;
+  Timestamp saved_at = 0;
+};
+
+// Largest partition state a store accepts: both SQLite's default blob limit and PostgreSQL's
+// bytea limit are about 1 GB.
+inline constexpr size_t kMaxPartitionStateBytes = size_t{900} << 20;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -105,6 +121,15 @@ class Store {
 
   // The schema version this store is at (after migrations).
   virtual int schema_version() = 0;
+
+  // Partition checkpoints (docs/storage.md, "Partition checkpoints").
+  // Upserts by (group, topic, partition); durable against a process crash on return, like
+  // write(). An empty group or topic, a negative partition or offset, or a state over
+  // kMaxPartitionStateBytes is a permanent error. REQUIRES: the writer thread.
+  virtual Status save_partition_checkpoint(const PartitionCheckpoint& checkpoint) = 0;
+  // The checkpoint stored for (group, topic, partition), or nullopt. Thread-safe.
+  virtual Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(
+      const std::string& group, const std::string& topic, int32_t partition) = 0;
 };
 
 // Write errors a retry cannot fix carry this tag at the end of their reason, so a writer can
@@ -119,6 +144,23 @@ inline bool is_permanent(const Error& e) {
 inline Error mark_permanent(Error e) {
   if (!is_permanent(e)) e.reason += kPermanentErrorTag;
   return e;
+}
+
+// The checks both stores make before saving a partition checkpoint (permanent errors).
+inline Status check_partition_checkpoint(const PartitionCheckpoint& cp) {
+  auto refuse = [](const char* field, std::string reason) {
+    return Status(mark_permanent(
+        make_error(std::string("partition_checkpoint.") + field, std::move(reason))));
+  };
+  if (cp.group.empty()) return refuse("group", "is empty");
+  if (cp.topic.empty()) return refuse("topic", "is empty");
+  if (cp.partition < 0) return refuse("partition", std::to_string(cp.partition) + " is negative");
+  if (cp.offset < 0) return refuse("offset", std::to_string(cp.offset) + " is negative");
+  if (cp.state.size() > kMaxPartitionStateBytes) {
+    return refuse("state", std::to_string(cp.state.size()) + " bytes exceeds the limit of " +
+                               std::to_string(kMaxPartitionStateBytes));
+  }
+  return Status::Ok();
 }
 
 }  // namespace fw

@@ -150,6 +150,14 @@ class DownStore final : public Store {
     return real_.recent_dead_letters(n);
   }
   int schema_version() override { return real_.schema_version(); }
+  Status save_partition_checkpoint(const PartitionCheckpoint& cp) override {
+    return real_.save_partition_checkpoint(cp);
+  }
+  Result<std::optional<PartitionCheckpoint>> load_partition_checkpoint(const std::string& group,
+                                                                       const std::string& topic,
+                                                                       int32_t partition) override {
+    return real_.load_partition_checkpoint(group, topic, partition);
+  }
   std::atomic<int> attempts{0};
 
  private:

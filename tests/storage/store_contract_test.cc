@@ -479,6 +479,98 @@ TEST_P(StoreContract, ReplayingAStreamTwiceLeavesTheSameRows) {
   EXPECT_EQ(snapshot(), first);
 }
 
+// Partition checkpoints -------------------------------------------------------------------
+
+// Bytes that break anything treating them as text: NULs, every byte value, invalid UTF-8.
+std::string binary_state(size_t size, uint32_t seed) {
+  std::string s(size, '\0');
+  uint32_t x = seed;
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(i % 7 == 0 ? 0 : x >> 24);
+  }
+  return s;
+}
+
+void expect_same_checkpoint(const PartitionCheckpoint& got, const PartitionCheckpoint& want) {
+  EXPECT_EQ(got.group, want.group);
+  EXPECT_EQ(got.topic, want.topic);
+  EXPECT_EQ(got.partition, want.partition);
+  EXPECT_EQ(got.offset, want.offset);
+  EXPECT_EQ(got.saved_at, want.saved_at);
+  EXPECT_EQ(got.state.size(), want.state.size());
+  EXPECT_TRUE(got.state == want.state) << "state bytes differ";
+}
+
+TEST_P(StoreContract, PartitionCheckpointsRoundTripBinaryStateAndUpsert) {
+  auto none = store_->load_partition_checkpoint("g", "transactions", 0);
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_FALSE(none->has_value());
+
+  PartitionCheckpoint a{"g", "transactions", 0, 41, binary_state(1000, 1), 1'700'000'000'000'001};
+  PartitionCheckpoint b{"g", "transactions", 1, 7, std::string("\0\0x\0", 4), 5};
+  PartitionCheckpoint other_group{"h", "transactions", 0, 3, "", 6};  // empty state is valid
+  PartitionCheckpoint other_topic{"g", "labels", 0, 9, binary_state(10, 2), 7};
+  for (const auto* cp : {&a, &b, &other_group, &other_topic}) {
+    Status st = store_->save_partition_checkpoint(*cp);
+    ASSERT_TRUE(st.ok()) << st.error().message();
+  }
+  for (const auto* cp : {&a, &b, &other_group, &other_topic}) {
+    auto got = store_->load_partition_checkpoint(cp->group, cp->topic, cp->partition);
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    ASSERT_TRUE(got->has_value()) << cp->group << "/" << cp->topic << "/" << cp->partition;
+    expect_same_checkpoint(**got, *cp);
+  }
+  // Upsert: the newer checkpoint replaces the older, nothing else changes.
+  PartitionCheckpoint a2{"g", "transactions", 0, 99, binary_state(333, 3), 1'700'000'000'000'002};
+  ASSERT_TRUE(store_->save_partition_checkpoint(a2).ok());
+  auto got = store_->load_partition_checkpoint("g", "transactions", 0);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  expect_same_checkpoint(**got, a2);
+  got = store_->load_partition_checkpoint("g", "transactions", 1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  expect_same_checkpoint(**got, b);
+  EXPECT_FALSE(store_->load_partition_checkpoint("g", "transactions", 2)->has_value());
+}
+
+TEST_P(StoreContract, PartitionCheckpointsHoldMultiMegabyteStates) {
+  // About what 20,000 accounts of 384 bytes take, with NULs and high bytes throughout.
+  PartitionCheckpoint big{
+      "group", "transactions", 11, 123'456'789'012, binary_state(size_t{7} << 20, 9), 42};
+  ASSERT_TRUE(store_->save_partition_checkpoint(big).ok());
+  // A reader on another thread, as the consumer's assignment handler would be.
+  Result<std::optional<PartitionCheckpoint>> got = Error{};
+  std::thread reader([&] { got = store_->load_partition_checkpoint("group", "transactions", 11); });
+  reader.join();
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  ASSERT_TRUE(got->has_value());
+  expect_same_checkpoint(**got, big);
+}
+
+TEST_P(StoreContract, InvalidPartitionCheckpointsArePermanentErrors) {
+  const PartitionCheckpoint ok{"g", "t", 0, 0, "x", 0};
+  auto expect_refused = [&](PartitionCheckpoint cp, const std::string& field) {
+    Status st = store_->save_partition_checkpoint(cp);
+    ASSERT_FALSE(st.ok()) << field;
+    EXPECT_EQ(st.error().field, "partition_checkpoint." + field);
+    EXPECT_TRUE(is_permanent(st.error())) << st.error().message();
+  };
+  PartitionCheckpoint cp = ok;
+  cp.group = "";
+  expect_refused(cp, "group");
+  cp = ok;
+  cp.topic = "";
+  expect_refused(cp, "topic");
+  cp = ok;
+  cp.partition = -1;
+  expect_refused(cp, "partition");
+  cp = ok;
+  cp.offset = -1;
+  expect_refused(cp, "offset");
+  EXPECT_FALSE(store_->load_partition_checkpoint("g", "t", 0)->has_value()) << "nothing stored";
+  ASSERT_TRUE(store_->save_partition_checkpoint(ok).ok());
+}
+
 const StoreFactory kSqlite{"sqlite", false, [](const testing::TempDir& dir) {
                              return open_sqlite_store(SqliteOptions{.path = dir.file("store.db")});
                            }};
