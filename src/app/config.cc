@@ -51,17 +51,32 @@ const std::map<std::string, Setter>& setters() {
       {"simulator.fraud_ratio", set(&AppConfig::fraud_ratio)},
       {"simulator.rate", set(&AppConfig::rate)},
       {"rules", set(&AppConfig::rules_path)},
-      {"kafka.brokers", [](const YAML::Node& n, AppConfig& c) { c.kafka.brokers = n.as<std::string>(); }},
-      {"kafka.group_id", [](const YAML::Node& n, AppConfig& c) { c.kafka.group_id = n.as<std::string>(); }},
-      {"kafka.topics.transactions", [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.transactions = n.as<std::string>(); }},
-      {"kafka.topics.labels", [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.labels = n.as<std::string>(); }},
-      {"kafka.topics.decisions", [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.decisions = n.as<std::string>(); }},
-      {"kafka.topics.alerts", [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.alerts = n.as<std::string>(); }},
-      {"kafka.topics.dead_letters", [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.dead_letters = n.as<std::string>(); }},
-      {"kafka.checkpoint_interval_s", [](const YAML::Node& n, AppConfig& c) { c.kafka.checkpoint_interval_s = n.as<double>(); }},
-      {"kafka.max_inflight_batches", [](const YAML::Node& n, AppConfig& c) { c.kafka.max_inflight_batches = n.as<size_t>(); }},
-      {"kafka.max_output_queue", [](const YAML::Node& n, AppConfig& c) { c.kafka.max_output_queue = n.as<size_t>(); }},
-      {"kafka.batch_max_ms", [](const YAML::Node& n, AppConfig& c) { c.kafka.batch_max_ms = n.as<int>(); }},
+      {"kafka.brokers",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.brokers = n.as<std::string>(); }},
+      {"kafka.group_id",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.group_id = n.as<std::string>(); }},
+      {"kafka.topics.transactions",
+       [](const YAML::Node& n, AppConfig& c) {
+         c.kafka.topics.transactions = n.as<std::string>();
+       }},
+      {"kafka.topics.labels",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.labels = n.as<std::string>(); }},
+      {"kafka.topics.decisions",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.decisions = n.as<std::string>(); }},
+      {"kafka.topics.alerts",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.alerts = n.as<std::string>(); }},
+      {"kafka.topics.dead_letters",
+       [](const YAML::Node& n, AppConfig& c) {
+         c.kafka.topics.dead_letters = n.as<std::string>();
+       }},
+      {"kafka.checkpoint_interval_s",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.checkpoint_interval_s = n.as<double>(); }},
+      {"kafka.max_inflight_batches",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.max_inflight_batches = n.as<size_t>(); }},
+      {"kafka.max_output_queue",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.max_output_queue = n.as<size_t>(); }},
+      {"kafka.batch_max_ms",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.batch_max_ms = n.as<int>(); }},
   };
   return kSetters;
 }

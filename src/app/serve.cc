@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
@@ -51,16 +52,18 @@ int run_serve(const ServeOptions& options) {
       return 1;
     }
     cfg.kafka.brokers = embedded->bootstraps();
-    fmt::print(stderr,
-               "\n  embedded Kafka (in memory, NOT durable; gone when fraudwatch stops): "
-               "bootstrap servers {}\n  topics: {}, {} ({} partitions each); outputs {}, {}, {}\n\n",
-               cfg.kafka.brokers, t.transactions, t.labels, options.embedded_partitions,
-               t.decisions, t.alerts, t.dead_letters);
+    fmt::print(
+        stderr,
+        "\n  embedded Kafka (in memory, NOT durable; gone when fraudwatch stops): "
+        "bootstrap servers {}\n  topics: {}, {} ({} partitions each); outputs {}, {}, {}\n\n",
+        cfg.kafka.brokers, t.transactions, t.labels, options.embedded_partitions, t.decisions,
+        t.alerts, t.dead_letters);
     std::fflush(stderr);
   }
   if (cfg.kafka.brokers.empty()) {
-    spdlog::error("kafka.brokers: not set; give the bootstrap servers in the config's kafka: "
-                  "section, or try --embedded-kafka");
+    spdlog::error(
+        "kafka.brokers: not set; give the bootstrap servers in the config's kafka: "
+        "section, or try --embedded-kafka");
     return 2;
   }
   cfg.kafka.batch_size = cfg.batch_size;
@@ -120,12 +123,23 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   install_shutdown_handlers();
-  fmt::print(stderr, "fraudwatch serve: group {} on {}, {} shards, store {}, metrics http://{}:{}/metrics\n",
-             cfg.kafka.group_id, cfg.kafka.brokers, engine.shard_count(), describe_store(cfg),
-             cfg.bind, server.port());
+  fmt::print(
+      stderr,
+      "fraudwatch serve: group {} on {}, {} shards, store {}, metrics http://{}:{}/metrics\n",
+      cfg.kafka.group_id, cfg.kafka.brokers, engine.shard_count(), describe_store(cfg), cfg.bind,
+      server.port());
   std::fflush(stderr);
   const auto started = Steady::now();
+  // Throughput while busy: from the first consumed message to the last.
+  std::optional<Steady::time_point> first_in, last_in;
+  uint64_t seen = 0;
   source.run([&] {
+    const uint64_t n = source.messages_in();
+    if (n != seen) {
+      if (!first_in) first_in = Steady::now();
+      last_in = Steady::now();
+      seen = n;
+    }
     if (shutdown_requested()) return true;
     return options.duration_s > 0 &&
            std::chrono::duration<double>(Steady::now() - started).count() >= options.duration_s;
@@ -139,11 +153,17 @@ int run_serve(const ServeOptions& options) {
   server.stop();
   const KafkaSourceMetrics m = source.metrics();
   const StoreWriterStats ws = writer.stats();
+  const double busy_s =
+      first_in && last_in ? std::chrono::duration<double>(*last_in - *first_in).count() : 0;
+  const double in_rate = busy_s > 0 ? static_cast<double>(m.messages_in) / busy_s : 0;
   fmt::print(stderr,
              "consumed {} messages: {} transactions scored, {} warm-up, {} labels, {} dead "
-             "letters; stored {}\n",
-             m.messages_in, m.transactions_in, m.warmed_up, m.labels_in, m.dead_letters,
-             ws.stored);
+             "letters; stored {}; produce->decision (durable and delivered) p50 {:.1f} ms, p99 "
+             "{:.1f} ms over {} messages; {:.0f} messages/s while running\n",
+             m.messages_in, m.transactions_in, m.warmed_up, m.labels_in, m.dead_letters, ws.stored,
+             static_cast<double>(m.produce_to_decision.percentile(0.5)) / 1e6,
+             static_cast<double>(m.produce_to_decision.percentile(0.99)) / 1e6,
+             m.produce_to_decision.total(), in_rate);
   return ws.abandoned > 0 ? 1 : 0;
 }
 

@@ -70,8 +70,8 @@ int run_simulate_kafka(const SimulateOptions& options) {
   const bool delivered = (*producer)->flush(60000);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print(stderr, "produced {} transactions to {} in {:.2f} s ({:.0f} tx/s){}\n",
-             sim.produced(), topic, secs, static_cast<double>(sim.produced()) / std::max(secs, 1e-9),
+  fmt::print(stderr, "produced {} transactions to {} in {:.2f} s ({:.0f} tx/s){}\n", sim.produced(),
+             topic, secs, static_cast<double>(sim.produced()) / std::max(secs, 1e-9),
              delivered ? "" : "; some were NOT acknowledged by the broker");
   return delivered ? 0 : 1;
 }

@@ -27,8 +27,8 @@ class ReportCb final : public RdKafka::DeliveryReportCb {
     KafkaProducer::Headers headers;
     if (RdKafka::Headers* h = message.headers()) {
       for (const RdKafka::Headers::Header& hd : h->get_all()) {
-        headers.emplace_back(hd.key(), std::string(static_cast<const char*>(hd.value()),
-                                                   hd.value_size()));
+        headers.emplace_back(hd.key(),
+                             std::string(static_cast<const char*>(hd.value()), hd.value_size()));
       }
     }
     const std::string key = message.key() != nullptr ? *message.key() : std::string();
@@ -65,8 +65,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::create(const KafkaConfig& 
 KafkaProducer::~KafkaProducer() {
   if (producer_) {
     if (!flush(10000)) {
-      spdlog::error("{} output messages were not delivered before stopping",
-                    producer_->outq_len());
+      spdlog::error("{} output messages were not delivered before stopping", producer_->outq_len());
     }
   }
   stop_.store(true);
@@ -90,11 +89,10 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
       h = RdKafka::Headers::create();
       for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
     }
-    RdKafka::ErrorCode e = producer_->produce(
-        topic, partition >= 0 ? partition : RdKafka::Topic::PARTITION_UA,
-        RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h,
-        seq_opaque(seq));
+    RdKafka::ErrorCode e =
+        producer_->produce(topic, partition >= 0 ? partition : RdKafka::Topic::PARTITION_UA,
+                           RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                           value.size(), key.data(), key.size(), 0, h, seq_opaque(seq));
     if (e == RdKafka::ERR_NO_ERROR) {
       produced_.fetch_add(1, std::memory_order_relaxed);
       return;  // librdkafka owns the headers now

@@ -29,7 +29,8 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       source_.on_assign(partitions);
       RdKafka::ErrorCode e = consumer->assign(partitions);
-      if (e != RdKafka::ERR_NO_ERROR) spdlog::error("kafka: assign failed: {}", RdKafka::err2str(e));
+      if (e != RdKafka::ERR_NO_ERROR)
+        spdlog::error("kafka: assign failed: {}", RdKafka::err2str(e));
     } else {
       if (err != RdKafka::ERR__REVOKE_PARTITIONS) {
         spdlog::error("kafka: rebalance error: {}", RdKafka::err2str(err));
@@ -61,8 +62,7 @@ Status KafkaSource::start() {
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
   if (!consumer_) return make_error("kafka", "cannot create the consumer: " + err);
-  RdKafka::ErrorCode e =
-      consumer_->subscribe({config_.topics.transactions, config_.topics.labels});
+  RdKafka::ErrorCode e = consumer_->subscribe({config_.topics.transactions, config_.topics.labels});
   if (e != RdKafka::ERR_NO_ERROR) {
     return make_error("kafka", "cannot subscribe: " + RdKafka::err2str(e));
   }
@@ -124,13 +124,16 @@ void KafkaSource::handle(RdKafka::KafkaConsumer& /*consumer*/, const void* raw) 
   own.next = offset + 1;
   own.unsaved++;
   pending_marks_.push_back({{topic, partition}, offset + 1});
+  const RdKafka::MessageTimestamp ts = m.timestamp();
+  if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
+    pending_oldest_ms_ = std::min(pending_oldest_ms_, ts.timestamp);
+  }
   if (pending_messages_++ == 0) pending_since_ = Steady::now();
   {
     std::lock_guard lock(metrics_mu_);
     metrics_.messages_in++;
   }
-  const std::string_view key =
-      m.key() != nullptr ? std::string_view(*m.key()) : std::string_view();
+  const std::string_view key = m.key() != nullptr ? std::string_view(*m.key()) : std::string_view();
   const std::string_view payload(static_cast<const char*>(m.payload()), m.len());
   if (m.len() > kMaxJsonLineBytes) {
     dead_letter(topic, partition, offset, key, payload, "",
@@ -186,6 +189,10 @@ void KafkaSource::submit_pending() {
   // Always submitted, even empty (only dead letters): its completion carries the offsets.
   const uint64_t seq = engine_.submit(std::move(live_));
   live_ = SourceBatch{};
+  if (pending_oldest_ms_ != INT64_MAX) {
+    batch_times_[seq] = {pending_oldest_ms_, pending_messages_};
+  }
+  pending_oldest_ms_ = INT64_MAX;
   marks_[seq] = std::move(pending_marks_);
   pending_marks_.clear();
   pending_messages_ = 0;
@@ -225,9 +232,10 @@ void KafkaSource::advance_commits(bool sync, const std::set<Key>* only) {
       metrics_.commits++;
     } else {
       metrics_.commit_failures++;
-      spdlog::warn("kafka: offset commit failed ({}); the next owner re-reads from the last "
-                   "commit and the store skips what it already holds",
-                   RdKafka::err2str(e));
+      spdlog::warn(
+          "kafka: offset commit failed ({}); the next owner re-reads from the last "
+          "commit and the store skips what it already holds",
+          RdKafka::err2str(e));
     }
   }
   RdKafka::TopicPartition::destroy(list);
@@ -334,9 +342,10 @@ void KafkaSource::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
       own.score_from = std::max<int64_t>(c, 0);
       auto cp = kafka_state::load(store_, config_.group_id, key.first, key.second);
       if (!cp.ok()) {
-        spdlog::error("kafka: cannot load the checkpoint of {}/{}: {}; rebuilding state from the "
-                      "start of the partition",
-                      key.first, key.second, cp.error().message());
+        spdlog::error(
+            "kafka: cannot load the checkpoint of {}/{}: {}; rebuilding state from the "
+            "start of the partition",
+            key.first, key.second, cp.error().message());
       }
       if (cp.ok() && cp->has_value()) {
         Status st = kafka_state::restore(engine_, (*cp)->state);
@@ -345,12 +354,15 @@ void KafkaSource::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
           own.score_from = std::max(own.score_from, start);
           own.saved = true;
           std::lock_guard lock(metrics_mu_);
-          saved_at_[key] = Steady::now() - std::chrono::seconds(std::max<int64_t>(
-                                               0, (SystemClock::instance().now() - (*cp)->saved_at) / kMicrosPerSecond));
+          saved_at_[key] =
+              Steady::now() -
+              std::chrono::seconds(std::max<int64_t>(
+                  0, (SystemClock::instance().now() - (*cp)->saved_at) / kMicrosPerSecond));
         } else {
-          spdlog::error("kafka: the state checkpoint of {}/{} is unusable ({}); starting it with "
-                        "empty state, rebuilt from the start of the partition",
-                        key.first, key.second, st.error().message());
+          spdlog::error(
+              "kafka: the state checkpoint of {}/{} is unusable ({}); starting it with "
+              "empty state, rebuilt from the start of the partition",
+              key.first, key.second, st.error().message());
         }
       }
       if (!own.saved && kafka_state::kAvailable) {
@@ -385,6 +397,7 @@ void KafkaSource::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     spdlog::error("kafka: the store did not catch up within 120 s while giving up partitions");
   }
   if (!producer_.flush(30000)) spdlog::warn("kafka: outputs still queued while revoking");
+  record_latencies();
   advance_commits(true, &keys);
   for (const Key& k : keys) owned_.erase(k);
   if (owned_.empty()) marks_.clear();
@@ -414,7 +427,8 @@ void KafkaSource::sample_metrics() {
   std::lock_guard lock(metrics_mu_);
   for (auto& p : parts) {
     auto it = saved_at_.find({p.topic, p.partition});
-    if (it != saved_at_.end()) p.checkpoint_age_s = std::chrono::duration<double>(now - it->second).count();
+    if (it != saved_at_.end())
+      p.checkpoint_age_s = std::chrono::duration<double>(now - it->second).count();
   }
   metrics_.partitions = std::move(parts);
   metrics_.producer = ps;
@@ -428,15 +442,31 @@ void KafkaSource::sample_metrics() {
   last_sample_ = now;
 }
 
+void KafkaSource::record_latencies() {
+  if (batch_times_.empty()) return;
+  const uint64_t upto = committable_seq();
+  if (upto == UINT64_MAX) return;
+  const int64_t now_ms = SystemClock::instance().now() / 1000;
+  LatencyHistogram h;
+  for (auto it = batch_times_.begin(); it != batch_times_.end() && it->first <= upto;) {
+    const int64_t ms = std::max<int64_t>(0, now_ms - it->second.oldest_ms);
+    h.add_to_bucket(latency_bucket(static_cast<uint64_t>(ms) * 1'000'000), it->second.messages);
+    it = batch_times_.erase(it);
+  }
+  if (h.total() == 0) return;
+  std::lock_guard lock(metrics_mu_);
+  metrics_.produce_to_decision.merge(h);
+}
+
 void KafkaSource::maintain(bool force_commit) {
   const auto now = Steady::now();
+  record_latencies();
   if (force_commit || now - last_commit_ >= std::chrono::milliseconds(200)) {
     advance_commits(false, nullptr);
     last_commit_ = now;
   }
   backpressure();
-  if (now - last_snapshot_ >=
-      std::chrono::duration<double>(config_.checkpoint_interval_s)) {
+  if (now - last_snapshot_ >= std::chrono::duration<double>(config_.checkpoint_interval_s)) {
     submit_pending();
     std::set<Key> keys;
     for (const auto& [key, _] : owned_) keys.insert(key);
@@ -452,9 +482,8 @@ void KafkaSource::run(const std::function<bool()>& should_stop) {
     int timeout = 100;
     if (pending_messages_ > 0) {
       auto left = max_wait - (Steady::now() - pending_since_);
-      timeout = static_cast<int>(
-          std::clamp<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count(),
-                              0, 100));
+      timeout = static_cast<int>(std::clamp<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(left).count(), 0, 100));
     }
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
     if (m->err() == RdKafka::ERR_NO_ERROR) {
@@ -479,6 +508,11 @@ void KafkaSource::close() {
   consumer_.reset();
 }
 
+uint64_t KafkaSource::messages_in() const {
+  std::lock_guard lock(metrics_mu_);
+  return metrics_.messages_in;
+}
+
 KafkaSourceMetrics KafkaSource::metrics() const {
   std::lock_guard lock(metrics_mu_);
   return metrics_;
@@ -487,9 +521,10 @@ KafkaSourceMetrics KafkaSource::metrics() const {
 std::string kafka_prometheus(const KafkaSourceMetrics& m) {
   std::string out;
   auto counter = [&](const char* name, const char* help, double v, const char* type) {
-    out += fmt::format("# HELP fraudwatch_kafka_{0} {1}\n# TYPE fraudwatch_kafka_{0} {2}\n"
-                       "fraudwatch_kafka_{0} {3}\n",
-                       name, help, type, v);
+    out += fmt::format(
+        "# HELP fraudwatch_kafka_{0} {1}\n# TYPE fraudwatch_kafka_{0} {2}\n"
+        "fraudwatch_kafka_{0} {3}\n",
+        name, help, type, v);
   };
   counter("messages_in_total", "Messages consumed from the input topics.",
           static_cast<double>(m.messages_in), "counter");
@@ -497,8 +532,7 @@ std::string kafka_prometheus(const KafkaSourceMetrics& m) {
           static_cast<double>(m.transactions_in), "counter");
   counter("warm_up_total", "Transactions re-read to rebuild state (not decided again).",
           static_cast<double>(m.warmed_up), "counter");
-  counter("labels_in_total", "Label events consumed.", static_cast<double>(m.labels_in),
-          "counter");
+  counter("labels_in_total", "Label events consumed.", static_cast<double>(m.labels_in), "counter");
   counter("dead_letters_total", "Undecodable input messages sent to the dead-letter topic.",
           static_cast<double>(m.dead_letters), "counter");
   counter("messages_out_total", "Output messages acknowledged by the broker.",
@@ -518,19 +552,27 @@ std::string kafka_prometheus(const KafkaSourceMetrics& m) {
           static_cast<double>(m.checkpoints_saved), "counter");
   counter("paused", "1 while input partitions are paused for backpressure.", m.paused ? 1 : 0,
           "gauge");
-  counter("pauses_total", "Times input was paused for backpressure.",
-          static_cast<double>(m.pauses), "counter");
+  counter("pauses_total", "Times input was paused for backpressure.", static_cast<double>(m.pauses),
+          "counter");
+  counter("produce_to_decision_p50_seconds",
+          "Producer timestamp to decision durable and outputs delivered, median.",
+          static_cast<double>(m.produce_to_decision.percentile(0.5)) / 1e9, "gauge");
+  counter("produce_to_decision_p99_seconds",
+          "Producer timestamp to decision durable and outputs delivered, 99th percentile.",
+          static_cast<double>(m.produce_to_decision.percentile(0.99)) / 1e9, "gauge");
   counter("inflight_batches", "Engine batches not yet durable and delivered.",
           static_cast<double>(m.inflight_batches), "gauge");
-  out += "# HELP fraudwatch_kafka_consumer_lag Messages behind the partition's end.\n"
-         "# TYPE fraudwatch_kafka_consumer_lag gauge\n";
+  out +=
+      "# HELP fraudwatch_kafka_consumer_lag Messages behind the partition's end.\n"
+      "# TYPE fraudwatch_kafka_consumer_lag gauge\n";
   for (const auto& p : m.partitions) {
     if (p.lag < 0) continue;
     out += fmt::format("fraudwatch_kafka_consumer_lag{{topic=\"{}\",partition=\"{}\"}} {}\n",
                        p.topic, p.partition, p.lag);
   }
-  out += "# HELP fraudwatch_kafka_checkpoint_age_seconds Since the partition's state was saved.\n"
-         "# TYPE fraudwatch_kafka_checkpoint_age_seconds gauge\n";
+  out +=
+      "# HELP fraudwatch_kafka_checkpoint_age_seconds Since the partition's state was saved.\n"
+      "# TYPE fraudwatch_kafka_checkpoint_age_seconds gauge\n";
   for (const auto& p : m.partitions) {
     if (p.checkpoint_age_s < 0) continue;
     out += fmt::format(

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/latency_histogram.h"
 #include "kafka/kafka_config.h"
 #include "kafka/kafka_producer.h"
 #include "model/json_codec.h"
@@ -74,6 +75,9 @@ struct KafkaSourceMetrics {
   double out_per_s = 0;  // output messages acknowledged per second
   KafkaProducerStats producer;
   std::vector<KafkaPartitionMetrics> partitions;
+  // From a message's producer timestamp to its decision being durable in the store and its
+  // outputs acknowledged, in nanoseconds; each message counted with its batch's oldest one.
+  LatencyHistogram produce_to_decision;
 };
 
 // Prometheus text exposition of the metrics (fraudwatch_kafka_*).
@@ -99,6 +103,7 @@ class KafkaSource {
   // Wire to StoreWriterOptions::on_durable: batches up to `seq` are durable.
   void on_durable(uint64_t seq);
   KafkaSourceMetrics metrics() const;
+  uint64_t messages_in() const;
 
   // For the rebalance callback (consumer thread).
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
@@ -106,10 +111,10 @@ class KafkaSource {
 
  private:
   struct Owned {
-    int64_t next = -1;        // next offset to read
-    int64_t score_from = 0;   // below: warm-up
-    int64_t committed = -1;   // last committed by us
-    int64_t unsaved = 0;      // messages since the state was last saved
+    int64_t next = -1;       // next offset to read
+    int64_t score_from = 0;  // below: warm-up
+    int64_t committed = -1;  // last committed by us
+    int64_t unsaved = 0;     // messages since the state was last saved
     std::chrono::steady_clock::time_point saved_at{};
     bool saved = false;
   };
@@ -148,6 +153,13 @@ class KafkaSource {
   std::chrono::steady_clock::time_point pending_since_{};
   std::map<Key, Owned> owned_;
   std::map<uint64_t, std::vector<Mark>> marks_;  // seq -> offsets it completes
+  struct BatchTimes {
+    int64_t oldest_ms;
+    uint64_t messages;
+  };
+  std::map<uint64_t, BatchTimes> batch_times_;  // seq -> oldest producer timestamp
+  int64_t pending_oldest_ms_ = INT64_MAX;
+  void record_latencies();
   bool paused_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point last_snapshot_{}, last_sample_{}, last_commit_{};

@@ -114,7 +114,7 @@ class StoreWriter final : public DecisionSink {
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
-  bool abandoned_any_ = false;  // writer thread only
+  bool abandoned_any_ = false;                // writer thread only
   std::function<void(uint64_t)> on_durable_;  // set before start()
 
   mutable std::mutex give_up_mu_;

@@ -1,12 +1,13 @@
 // The kafka: section of the config meets hostile input: every mistake is a clear error naming
 // the field, and secrets never appear in errors.
+#include "kafka/kafka_config.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 
 #include "app/config.h"
-#include "kafka/kafka_config.h"
 #include "testing/paths.h"
 
 namespace fw {
@@ -86,11 +87,12 @@ TEST(KafkaConfig, SecretsComeFromEnvironmentOrFileAndAreNeverInErrors) {
   TempDir dir;
   ::setenv("FW_KAFKA_TEST_SECRET", "s3cr3t-from-env", 1);
   std::ofstream(dir.file("pw")) << "s3cr3t-from-file\n";
-  auto env = resolve_property_value("kafka.properties.sasl.password", "${env:FW_KAFKA_TEST_SECRET}");
+  auto env =
+      resolve_property_value("kafka.properties.sasl.password", "${env:FW_KAFKA_TEST_SECRET}");
   ASSERT_TRUE(env.ok());
   EXPECT_EQ(*env, "s3cr3t-from-env");
-  auto file = resolve_property_value("kafka.properties.sasl.password",
-                                     "${file:" + dir.file("pw") + "}");
+  auto file =
+      resolve_property_value("kafka.properties.sasl.password", "${file:" + dir.file("pw") + "}");
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(*file, "s3cr3t-from-file");  // trailing newline dropped
   EXPECT_EQ(*resolve_property_value("f", "plain"), "plain");

@@ -12,10 +12,9 @@
 #include <set>
 
 #include "kafka/kafka_producer.h"
-#include "kafka/partition_state.h"
+#include "kafka/kafka_testing.h"
 #include "model/json_codec.h"
 #include "model/transaction_testing.h"
-#include "kafka/kafka_testing.h"
 #include "sources/simulator.h"
 #include "testing/process.h"
 
@@ -42,7 +41,8 @@ std::vector<Transaction> simulated(uint64_t n, uint64_t seed = 11) {
 
 void produce_all(KafkaProducer& p, const std::string& topic, const std::vector<Transaction>& txs,
                  int32_t partition = -1) {
-  for (const Transaction& tx : txs) p.produce(topic, tx.account_id, to_json(tx), {}, UINT64_MAX, partition);
+  for (const Transaction& tx : txs)
+    p.produce(topic, tx.account_id, to_json(tx), {}, UINT64_MAX, partition);
 }
 
 std::set<std::string> ids_in(const std::vector<ReadMessage>& messages) {
@@ -73,11 +73,11 @@ TEST(KafkaServe, EveryTransactionDecidedOnceAndBadInputDeadLettered) {
   Transaction good = full_transaction();
   const std::string json = to_json(good);
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"A1", json.substr(0, json.size() / 2)},                           // truncated
-      {"A1", std::string(70000, 'x')},                                   // oversized
-      {"A1", R"({"id":"w1","account_id":"A1","amount":{"x":1}})"},       // wrong-typed
-      {"", json},                                                        // missing key
-      {"someone-else", json},                                            // key is not the account
+      {"A1", json.substr(0, json.size() / 2)},                      // truncated
+      {"A1", std::string(70000, 'x')},                              // oversized
+      {"A1", R"({"id":"w1","account_id":"A1","amount":{"x":1}})"},  // wrong-typed
+      {"", json},                                                   // missing key
+      {"someone-else", json},                                       // key is not the account
       {"A1", "\x01\x02 not json"},
   };
   for (const auto& [key, value] : bad) {
@@ -93,9 +93,9 @@ TEST(KafkaServe, EveryTransactionDecidedOnceAndBadInputDeadLettered) {
   // Every decision reached the decisions topic too (at least once).
   std::set<std::string> want;
   for (const Transaction& tx : txs) want.insert(tx.id);
-  std::vector<ReadMessage> decisions = read_topic(
-      cluster.brokers(), cluster.topics.decisions, kPartitions,
-      [&](size_t n) { return n >= want.size(); });
+  std::vector<ReadMessage> decisions =
+      read_topic(cluster.brokers(), cluster.topics.decisions, kPartitions,
+                 [&](size_t n) { return n >= want.size(); });
   EXPECT_EQ(ids_in(decisions), want);
 
   std::vector<ReadMessage> dead = read_topic(cluster.brokers(), cluster.topics.dead_letters, 1,
@@ -133,21 +133,17 @@ TEST(KafkaServe, InjectedBrokerErrorsLoseNothing) {
   ChildProcess serve(serve_args(config));
   ASSERT_TRUE(serve.wait_for("kafka: assigned")) << serve.transcript();
   // Produce, fetch and commit requests fail with retriable errors for a while.
-  rd_kafka_mock_push_request_errors(cluster.kafka->cluster(), kApiProduce, 6,
-                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
-  rd_kafka_mock_push_request_errors(cluster.kafka->cluster(), kApiFetch, 3,
-                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-  rd_kafka_mock_push_request_errors(cluster.kafka->cluster(), kApiOffsetCommit, 3,
-                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                    RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
-                                    RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+  rd_kafka_mock_push_request_errors(
+      cluster.kafka->cluster(), kApiProduce, 6, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  rd_kafka_mock_push_request_errors(
+      cluster.kafka->cluster(), kApiFetch, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  rd_kafka_mock_push_request_errors(
+      cluster.kafka->cluster(), kApiOffsetCommit, 3, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+      RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
   auto producer = KafkaProducer::create(cluster.config("unused"));
   ASSERT_TRUE(producer.ok());
   const std::vector<Transaction> txs = simulated(2000, 12);
@@ -179,8 +175,8 @@ TEST(KafkaServe, SigkilledMemberLosesNothingAndStateFollowsThePartition) {
   auto a_line = a->wait_for("kafka: assigned");
   ASSERT_TRUE(a_line) << a->transcript();
   const bool a_owns_0 = a_line->find("transactions/0@") != std::string::npos;
-  ASSERT_NE(a_owns_0, b_line->find("transactions/0@") != std::string::npos)
-      << *a_line << "\n" << *b_line;
+  ASSERT_NE(a_owns_0, b_line->find("transactions/0@") != std::string::npos) << *a_line << "\n"
+                                                                            << *b_line;
 
   auto producer = KafkaProducer::create(cluster.config("unused"));
   ASSERT_TRUE(producer.ok());
@@ -199,6 +195,7 @@ TEST(KafkaServe, SigkilledMemberLosesNothingAndStateFollowsThePartition) {
   }
   produce_all(**producer, cluster.topics.transactions,
               std::vector<Transaction>(bulk.begin(), bulk.begin() + 1000));
+  const Timestamp after = SystemClock::instance().now();
   produce_all(**producer, cluster.topics.transactions,
               std::vector<Transaction>(burst.begin(), burst.begin() + 4), 0);
   ASSERT_TRUE((*producer)->flush(30000));
@@ -212,17 +209,15 @@ TEST(KafkaServe, SigkilledMemberLosesNothingAndStateFollowsThePartition) {
   ASSERT_TRUE(eventually([&] { return stored("burst-3"); }));
   ChildProcess& victim = a_owns_0 ? *a : *b;
   ChildProcess& survivor = a_owns_0 ? *b : *a;
-  if (kafka_state::kAvailable) {
-    // Let the victim save a state checkpoint after the first half of the burst (every 1 s), so
-    // the successor replays a short range on top of it.
-    const Timestamp after = SystemClock::instance().now();
-    ASSERT_TRUE(eventually([&] {
-      auto s = open_sqlite_store({.path = db});
-      if (!s.ok()) return false;
-      auto cp = kafka_state::load(**s, group, "transactions", 0);
-      return cp.ok() && cp->has_value() && (*cp)->saved_at > after;
-    }));
-  }
+  // Let the victim save a state checkpoint after the first half of the burst was produced
+  // (every 1 s while a partition has new messages), so the successor restores it and replays
+  // only what follows it.
+  ASSERT_TRUE(eventually([&] {
+    auto s = open_sqlite_store({.path = db});
+    if (!s.ok()) return false;
+    auto cp = (*s)->load_partition_checkpoint(group, "transactions", 0);
+    return cp.ok() && cp->has_value() && (*cp)->saved_at > after;
+  })) << victim.transcript();
   victim.signal(SIGKILL);
   EXPECT_EQ(victim.wait(), 128 + SIGKILL);
 
@@ -232,8 +227,8 @@ TEST(KafkaServe, SigkilledMemberLosesNothingAndStateFollowsThePartition) {
               std::vector<Transaction>(bulk.begin() + 1000, bulk.end()));
   ASSERT_TRUE((*producer)->flush(30000));
   const int64_t total = static_cast<int64_t>(bulk.size() + burst.size());
-  ASSERT_TRUE(eventually([&] { return stored_transactions(db) >= total; },
-                         std::chrono::seconds(180)))
+  ASSERT_TRUE(
+      eventually([&] { return stored_transactions(db) >= total; }, std::chrono::seconds(180)))
       << survivor.transcript();
   survivor.signal(SIGTERM);
   EXPECT_EQ(survivor.wait(), 0) << survivor.transcript();
@@ -249,12 +244,7 @@ TEST(KafkaServe, SigkilledMemberLosesNothingAndStateFollowsThePartition) {
   ASSERT_TRUE(last.ok() && last->has_value());
   bool velocity = false;
   for (const Reason& r : (*last)->decision.reasons) velocity |= r.rule_id == "velocity";
-  if (kafka_state::kAvailable) {
-    EXPECT_TRUE(velocity) << "the account's state did not follow its partition";
-  } else {
-    GTEST_SKIP() << "partition state snapshots are not merged yet (branch partition-state); "
-                    "the velocity half of this test needs them";
-  }
+  EXPECT_TRUE(velocity) << "the account's state did not follow its partition";
 }
 
 TEST(KafkaServe, KcatProducesTransactionsAndReadsTheDecisions) {
@@ -279,16 +269,18 @@ TEST(KafkaServe, KcatProducesTransactionsAndReadsTheDecisions) {
   for (const Transaction& tx : txs) want.insert(tx.id);
   std::set<std::string> got;
   ASSERT_TRUE(eventually([&] {
-    const std::string consume = "kcat -b " + cluster.brokers() + " -t " +
-                                cluster.topics.decisions + " -C -o beginning -e -q > " +
-                                dir.file("out.txt") + " 2>" + dir.file("kcat-c.err");
+    const std::string consume = "kcat -b " + cluster.brokers() + " -t " + cluster.topics.decisions +
+                                " -C -o beginning -e -q > " + dir.file("out.txt") + " 2>" +
+                                dir.file("kcat-c.err");
     if (std::system(consume.c_str()) != 0) return false;
     std::ifstream out(dir.file("out.txt"));
     std::vector<ReadMessage> lines;
     for (std::string line; std::getline(out, line);) lines.push_back({"", line, {}});
     got = ids_in(lines);
     return got == want;
-  })) << got.size() << " of " << want.size() << "\n" << serve.transcript();
+  })) << got.size()
+      << " of " << want.size() << "\n"
+      << serve.transcript();
   serve.signal(SIGTERM);
   EXPECT_EQ(serve.wait(), 0) << serve.transcript();
   EXPECT_EQ(stored_transactions(dir.file("fraudwatch.db")), 200);

@@ -69,8 +69,14 @@ inline std::string write_serve_config(const TempDir& dir, const std::string& bro
 }
 
 inline std::vector<std::string> serve_args(const std::string& config) {
-  return {fraudwatch_binary().string(), "serve", "--config", config, "--port", "0",
-          "--log-level", "info"};
+  return {fraudwatch_binary().string(),
+          "serve",
+          "--config",
+          config,
+          "--port",
+          "0",
+          "--log-level",
+          "info"};
 }
 
 // Waits for `done` (checked every 50 ms) up to `deadline`; true when it became true.
@@ -110,8 +116,7 @@ inline std::vector<ReadMessage> read_topic(const std::string& brokers, const std
   EXPECT_TRUE(c) << err;
   std::vector<RdKafka::TopicPartition*> parts;
   for (int p = 0; p < partitions; ++p) {
-    parts.push_back(
-        RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   }
   c->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
@@ -125,8 +130,7 @@ inline std::vector<ReadMessage> read_topic(const std::string& brokers, const std
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (RdKafka::Headers* h = m->headers()) {
       for (const auto& hd : h->get_all()) {
-        r.headers[hd.key()] =
-            std::string(static_cast<const char*>(hd.value()), hd.value_size());
+        r.headers[hd.key()] = std::string(static_cast<const char*>(hd.value()), hd.value_size());
       }
     }
     out.push_back(std::move(r));
