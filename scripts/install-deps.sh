@@ -8,13 +8,14 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libfmt-dev libspdlog-dev
   libcli11-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libsodium-dev
-  libconcurrentqueue-dev libxgboost-dev libpq-dev
+  libconcurrentqueue-dev libxgboost-dev libpq-dev librdkafka-dev
 )
 # postgresql: the tests start their own throw-away server (scripts/with-postgres.sh).
 # clang-14 + libclang-rt-14-dev: the optional libFuzzer targets (cmake --preset fuzz).
+# kcat: the Kafka tests produce and consume with a second, independent Kafka client.
 # python3-*: reference implementations the scoring and training tests compare against.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev sqlite3 clang-tidy postgresql clang-14
-  libclang-rt-14-dev python3-xgboost python3-sklearn python3-pandas)
+  libclang-rt-14-dev python3-xgboost python3-sklearn python3-pandas kcat)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -235,8 +235,33 @@ int run_cli(int argc, char** argv) {
   sim_cmd->add_option("--out", sim.out, "output file, - for standard output (default)");
   sim_cmd->add_option("--start", sim.start, "simulated start time (YYYY-MM-DD or RFC 3339)");
   sim_cmd->add_option("--from", sim.from, "history mode: first day (YYYY-MM-DD)");
-  sim_cmd->add_option("--to", sim.to, "history mode: day after the last (YYYY-MM-DD)");
+  sim_cmd->add_option("--to", sim.to,
+                      "history mode: day after the last (YYYY-MM-DD); or `kafka` to produce "
+                      "into a Kafka topic keyed by account id (with --brokers, --topic, --rate)");
+  sim_cmd->add_option("--brokers", sim.brokers,
+                      "with --to kafka: bootstrap servers (default kafka.brokers of --config)");
+  sim_cmd->add_option("--topic", sim.topic,
+                      "with --to kafka: topic (default kafka.topics.transactions, transactions)");
   sim_cmd->add_option("--out-dir", sim.out_dir, "history mode: folder for one file per day");
+
+  CommonFlags serve_flags;
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve",
+      "one member of a Kafka consumer group: score the transactions topic, store the results "
+      "(SQLite or PostgreSQL) and write decisions, alerts and dead letters to Kafka "
+      "(docs/scaling.md)");
+  add_common(serve_cmd, serve_flags, true, false, true);
+  serve_cmd->add_flag("--embedded-kafka", serve.embedded_kafka,
+                      "start librdkafka's mock cluster in this process (in memory, NOT durable; "
+                      "for trying Kafka mode on one machine) and print its bootstrap address");
+  serve_cmd->add_option("--partitions", serve.embedded_partitions,
+                        "with --embedded-kafka: partitions per topic (default 4)");
+  serve_cmd->add_option("--duration", serve.duration_s, "stop after this many seconds");
+  serve_cmd
+      ->add_option("--shutdown-timeout", serve.shutdown_timeout_s,
+                   "seconds stopping waits for a failing database (default 30)")
+      ->check(CLI::Range(0.0, 86400.0));
 
   std::shared_ptr<MlCommands> ml = add_ml_commands(app);                // train, evaluate
   std::shared_ptr<RulesCommands> rules_cmds = add_rules_commands(app);  // rules check|reload
@@ -285,6 +310,10 @@ int run_cli(int argc, char** argv) {
     }
     db.action = maintain_cmd->parsed() ? "maintain" : "migrate";
     return run_db(db);
+  }
+  if (serve_cmd->parsed()) {
+    if (!with_config(serve_flags, serve.config)) return 2;
+    return run_serve(serve);
   }
   if (sim_cmd->parsed()) {
     if (!with_config(sim_flags, sim.config)) return 2;

@@ -75,7 +75,20 @@ struct SimulateOptions {
   std::string from, to;          // historical mode: YYYY-MM-DD range, files per day into out_dir
   std::string out_dir;
   std::string start;  // simulated start time (RFC 3339 or YYYY-MM-DD)
+  // --to kafka: produce into a Kafka topic (keyed by account id) instead of a file
+  std::string brokers;  // default: kafka.brokers of the config
+  std::string topic;    // default: kafka.topics.transactions of the config
 };
 int run_simulate(const SimulateOptions& options);
+int run_simulate_kafka(const SimulateOptions& options);
+
+struct ServeOptions {
+  AppConfig config;
+  bool embedded_kafka = false;  // start librdkafka's in-memory mock cluster in this process
+  int embedded_partitions = 4;  // partitions of each input topic of the embedded cluster
+  double duration_s = 0;        // stop after this many seconds; 0 = until SIGINT/SIGTERM
+  double shutdown_timeout_s = 30;
+};
+int run_serve(const ServeOptions& options);
 
 }  // namespace fw

@@ -58,6 +58,32 @@ const std::map<std::string, Setter>& setters() {
       {"model.block_at", set(&AppConfig::model_block_at)},
       {"model.anomaly_review_at", set(&AppConfig::anomaly_review_at)},
       {"model.anomaly_weight", set(&AppConfig::anomaly_weight)},
+      {"kafka.brokers",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.brokers = n.as<std::string>(); }},
+      {"kafka.group_id",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.group_id = n.as<std::string>(); }},
+      {"kafka.topics.transactions",
+       [](const YAML::Node& n, AppConfig& c) {
+         c.kafka.topics.transactions = n.as<std::string>();
+       }},
+      {"kafka.topics.labels",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.labels = n.as<std::string>(); }},
+      {"kafka.topics.decisions",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.decisions = n.as<std::string>(); }},
+      {"kafka.topics.alerts",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.topics.alerts = n.as<std::string>(); }},
+      {"kafka.topics.dead_letters",
+       [](const YAML::Node& n, AppConfig& c) {
+         c.kafka.topics.dead_letters = n.as<std::string>();
+       }},
+      {"kafka.checkpoint_interval_s",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.checkpoint_interval_s = n.as<double>(); }},
+      {"kafka.max_inflight_batches",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.max_inflight_batches = n.as<size_t>(); }},
+      {"kafka.max_output_queue",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.max_output_queue = n.as<size_t>(); }},
+      {"kafka.batch_max_ms",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.batch_max_ms = n.as<int>(); }},
   };
   return kSetters;
 }
@@ -73,6 +99,15 @@ Status apply(const std::string& file, const std::string& prefix, const YAML::Nod
   for (const auto& kv : node) {
     std::string key = prefix + kv.first.as<std::string>();
     const YAML::Node& value = kv.second;
+    // kafka.properties.*: any librdkafka property, passed through (checked by librdkafka later).
+    const std::string kProps = "kafka.properties.";
+    if (key.rfind(kProps, 0) == 0 && !value.IsMap()) {
+      if (!value.IsScalar()) {
+        return make_error(key, where(file, value) + ": expected a single value (text or number)");
+      }
+      config.kafka.properties[key.substr(kProps.size())] = value.Scalar();
+      continue;
+    }
     if (value.IsMap()) {
       Status st = apply(file, key + ".", value, config);
       if (!st.ok()) return st;
@@ -125,6 +160,7 @@ Status validate(const AppConfig& c) {
     if (!std::isnan(v) && !(v >= 0 && v <= 1)) return make_error(key, "must be from 0 to 1");
   }
   if (std::isnan(c.anomaly_weight)) return make_error("model.anomaly_weight", "must be a number");
+  if (Status st = fw::validate(c.kafka); !st.ok()) return st;
   return Status::Ok();
 }
 

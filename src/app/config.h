@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "kafka/kafka_config.h"
 
 namespace fw {
 
@@ -48,6 +49,8 @@ struct AppConfig {
   double model_block_at = NAN;
   double anomaly_review_at = NAN;
   double anomaly_weight = 0;
+  // kafka (fraudwatch serve, simulate --to kafka): brokers, group, topics, librdkafka properties
+  KafkaConfig kafka;
 
   std::string sqlite_file() const;
   int effective_shards() const;

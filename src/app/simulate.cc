@@ -40,6 +40,7 @@ int list_patterns() {
 
 int run_simulate(const SimulateOptions& options) {
   if (options.list_patterns) return list_patterns();
+  if (options.to == "kafka") return run_simulate_kafka(options);
   const AppConfig& cfg = options.config;
   if (options.format != "jsonl" && options.format != "csv") {
     spdlog::error("--format: must be jsonl or csv, got '{}'", options.format);

@@ -32,6 +32,11 @@ void StoreWriter::add_dead_letters(std::vector<DeadLetter> dead_letters) {
   queue_.push(item);
 }
 
+void StoreWriter::run_after_flush(Task task) {
+  Item item(std::move(task));
+  queue_.push(item);
+}
+
 void StoreWriter::stop() {
   if (stopped_) return;
   stopped_ = true;
@@ -45,6 +50,11 @@ StoreWriterStats StoreWriter::stats() const {
 }
 
 void StoreWriter::add(Item& item, WriteBatch& group, size_t& rows) {
+  if (auto* task = std::get_if<Task>(&item)) {
+    flush(group, rows);
+    (*task)(store_, !abandoned_any_);
+    return;
+  }
   if (auto* dead = std::get_if<std::vector<DeadLetter>>(&item)) {
     for (DeadLetter& d : *dead) group.dead_letters.push_back(std::move(d));
     return;
@@ -67,7 +77,16 @@ void StoreWriter::flush(WriteBatch& group, size_t& rows) {
   if (!options_.checkpoint_source.empty() && checkpoint >= 0) {
     group.checkpoints.push_back({options_.checkpoint_source, checkpoint});
   }
-  if (group.empty()) return;
+  const uint64_t durable_seq = completed_.empty() ? 0 : completed_.back().seq;
+  auto report = [&] {
+    if (on_durable_ && !completed_.empty() && !abandoned_any_) {
+      on_durable_(durable_seq);
+    }
+  };
+  if (group.empty()) {
+    report();
+    return;
+  }
 
   // Once anything was abandoned, nothing later may be written: its checkpoint would cover
   // the abandoned transactions, which the source must re-read on restart.
@@ -81,6 +100,7 @@ void StoreWriter::flush(WriteBatch& group, size_t& rows) {
     std::lock_guard lock(stats_mu_);
     stats_.abandoned += group.scored.size();
   }
+  report();
   group.clear();
   rows = 0;
 }

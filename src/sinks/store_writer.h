@@ -66,6 +66,17 @@ class StoreWriter final : public DecisionSink {
   void start();
   void consume(ScoredBatch&& batch) override;
   void add_dead_letters(std::vector<DeadLetter> dead_letters);
+  // Runs `task` on the writer thread once everything handed over before it is durable (written,
+  // or given up on: then `durable` is false), for work that must follow those rows, such as
+  // saving a partition's state checkpoint. Tasks run in the order they were added.
+  using Task = std::function<void(Store& store, bool durable)>;
+  void run_after_flush(Task task);
+  // `callback` is called on the writer thread once every source batch up to and including
+  // sequence number `seq` is durable in the store (the Kafka source commits offsets from it).
+  // REQUIRES: called before start().
+  void set_on_durable(std::function<void(uint64_t seq)> callback) {
+    on_durable_ = std::move(callback);
+  }
   // From this point on, a failing write is abandoned instead of retried (for a bounded
   // shutdown while the database is down). Call before stopping the engine, whose drain blocks
   // on this writer's queue. Of several calls the earliest deadline wins. Thread-safe.
@@ -76,7 +87,7 @@ class StoreWriter final : public DecisionSink {
   StoreWriterStats stats() const;
 
  private:
-  using Item = std::variant<ScoredBatch, std::vector<DeadLetter>>;
+  using Item = std::variant<ScoredBatch, std::vector<DeadLetter>, Task>;
   void run();
   void add(Item& item, WriteBatch& group, size_t& rows);
   void flush(WriteBatch& group, size_t& rows);
@@ -103,7 +114,8 @@ class StoreWriter final : public DecisionSink {
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
-  bool abandoned_any_ = false;  // writer thread only
+  bool abandoned_any_ = false;                // writer thread only
+  std::function<void(uint64_t)> on_durable_;  // set before start()
 
   mutable std::mutex give_up_mu_;
   std::condition_variable give_up_cv_;
