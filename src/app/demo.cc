@@ -66,24 +66,7 @@ nlohmann::json alert_json(const AlertRow& row) {
 
 // Registers the live page and its API on the server.
 void add_routes(HttpServer& server, Store& store, LiveStats& stats, const StoreWriter& writer) {
-  // Readiness, next to the server's /health (alive): 503 while store writes are failing (the
-  // database is down or refusing); the engine is then held back and nothing is lost.
-  // Both answers carry the writer's rejected (refused for good, now dead letters) and abandoned
-  // (given up on at a bounded shutdown) transaction counts.
-  server.route("GET", "/ready", [&writer](const HttpRequest&) {
-    const StoreWriterStats ws = writer.stats();
-    if (ws.healthy) {
-      nlohmann::json body = {
-          {"status", "ready"}, {"rejected", ws.rejected}, {"abandoned", ws.abandoned}};
-      return HttpResponse::json(200, body.dump());
-    }
-    nlohmann::json body = {{"status", "store failing"},
-                           {"error", ws.last_error},
-                           {"failed_writes", ws.failed_writes},
-                           {"rejected", ws.rejected},
-                           {"abandoned", ws.abandoned}};
-    return HttpResponse::json(503, body.dump());
-  });
+  add_ready_route(server, writer);
   server.route("GET", "/", [](const HttpRequest&) {
     return HttpResponse::html(200, std::string(live_page_html()));
   });

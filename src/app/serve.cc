@@ -6,11 +6,11 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "app/commands.h"
+#include "app/model_serving.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
@@ -19,7 +19,6 @@
 #include "kafka/kafka_output_sink.h"
 #include "kafka/kafka_producer.h"
 #include "kafka/kafka_source.h"
-#include "rules/rule_stats.h"
 #include "server/http_server.h"
 #include "sinks/store_writer.h"
 
@@ -76,6 +75,11 @@ int run_serve(const ServeOptions& options) {
   }
   std::shared_ptr<const RuleSet> rules = load_rules(cfg);
   if (!rules) return 2;
+  auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
+  if (!models.ok()) {
+    spdlog::error("{}", models.error().message());
+    return 2;
+  }
   auto producer = KafkaProducer::create(cfg.kafka);
   if (!producer.ok()) {
     spdlog::error("{}", producer.error().message());
@@ -91,24 +95,24 @@ int run_serve(const ServeOptions& options) {
   ec2.shards = cfg.effective_shards();
   ec2.queue_batches = cfg.queue_batches;
   Engine engine(ec2, rules, sink);
+  engine.set_models(*models);
   KafkaSource source(cfg.kafka, engine, writer, **store, **producer);
   source_ptr.store(&source);
 
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
-  add_rules_routes(server, engine, nullptr);
-  server.route("GET", "/metrics", [&engine, &source](const HttpRequest&) {
-    HttpResponse r;
-    r.status = 200;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = rule_hits_prometheus(*engine.rules()) + kafka_prometheus(source.metrics());
-    return r;
+  // Hot reload as in the demo: the file is polled about once a second from the consumer loop,
+  // and reloaded on SIGHUP or POST /api/rules/reload; a rejected file leaves the running set.
+  std::unique_ptr<RuleReloader> reloader;
+  if (!cfg.rules_path.empty()) {
+    reloader = std::make_unique<RuleReloader>(
+        cfg.rules_path, rules,
+        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); });
+  }
+  add_rules_routes(server, engine, reloader.get(), [&source, &writer] {
+    return kafka_prometheus(source.metrics()) + store_writer_prometheus(writer.stats());
   });
-  server.route("GET", "/ready", [&writer](const HttpRequest&) {
-    const StoreWriterStats ws = writer.stats();
-    if (ws.healthy) return HttpResponse::json(200, R"({"status":"ready"})");
-    nlohmann::json body = {{"status", "store failing"}, {"error", ws.last_error}};
-    return HttpResponse::json(503, body.dump());
-  });
+  add_model_routes(server, engine, cfg);
+  add_ready_route(server, writer);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
     return 1;
@@ -133,6 +137,7 @@ int run_serve(const ServeOptions& options) {
   // Throughput while busy: from the first consumed message to the last.
   std::optional<Steady::time_point> first_in, last_in;
   uint64_t seen = 0;
+  auto next_reload_poll = Steady::now();
   source.run([&] {
     const uint64_t n = source.messages_in();
     if (n != seen) {
@@ -141,6 +146,11 @@ int run_serve(const ServeOptions& options) {
       seen = n;
     }
     if (shutdown_requested()) return true;
+    if (reloader && Steady::now() >= next_reload_poll) {
+      log_reload(reloader->poll(), "file changed");
+      if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
+      next_reload_poll = Steady::now() + std::chrono::seconds(1);
+    }
     return options.duration_s > 0 &&
            std::chrono::duration<double>(Steady::now() - started).count() >= options.duration_s;
   });

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "storage/pg_connection.h"
 #include "storage/postgres_store.h"
@@ -53,6 +54,23 @@ std::string describe_store(const AppConfig& cfg) {
   if (cfg.backend != "postgres") return "SQLite " + cfg.sqlite_file();
   std::string url = database_url(cfg.database_url);
   return "PostgreSQL " + (url.empty() ? std::string("(from PG* variables)") : redact_conninfo(url));
+}
+
+void add_ready_route(HttpServer& server, const StoreWriter& writer) {
+  server.route("GET", "/ready", [&writer](const HttpRequest&) {
+    const StoreWriterStats ws = writer.stats();
+    if (ws.healthy) {
+      nlohmann::json body = {
+          {"status", "ready"}, {"rejected", ws.rejected}, {"abandoned", ws.abandoned}};
+      return HttpResponse::json(200, body.dump());
+    }
+    nlohmann::json body = {{"status", "store failing"},
+                           {"error", ws.last_error},
+                           {"failed_writes", ws.failed_writes},
+                           {"rejected", ws.rejected},
+                           {"abandoned", ws.abandoned}};
+    return HttpResponse::json(503, body.dump());
+  });
 }
 
 }  // namespace fw

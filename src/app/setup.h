@@ -5,6 +5,8 @@
 #include <string>
 
 #include "app/config.h"
+#include "server/http_server.h"
+#include "sinks/store_writer.h"
 #include "rules/rule_set.h"
 #include "sources/simulator.h"
 #include "storage/store.h"
@@ -25,5 +27,12 @@ Result<std::unique_ptr<Store>> open_store(const AppConfig& cfg, bool fresh);
 
 // Where the store lives, for logs: the SQLite path or the database URL with its password hidden.
 std::string describe_store(const AppConfig& cfg);
+
+// Registers GET /ready, next to the server's /health (alive): 200 while the writer's store
+// writes succeed, 503 while they fail (the database is down or refusing; input is then held
+// back and nothing is lost). Both answers carry the writer's rejected (refused for good, now
+// dead letters) and abandoned (given up on at a bounded shutdown) transaction counts.
+// `writer` must outlive the server.
+void add_ready_route(HttpServer& server, const StoreWriter& writer);
 
 }  // namespace fw

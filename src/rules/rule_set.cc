@@ -418,9 +418,12 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
 // rule's result: all checks must pass. An empty list gets an always-true check.
 // Whether the prefilter decides this instruction exactly: a fused comparison of a feature or
 // an enumerated code with a constant, as a top-level guard (compare_check is exact for both).
+// The score slots (model_score, anomaly_score) come after the features and are not in the
+// prefilter's row (prefilter_checks skips them), so a guard on them is never decided there.
 bool exact_guard(const rules::Instr& in) {
-  return (in.flags & rules::kGuardFlag) != 0 && std::isfinite(in.k) &&
-         (in.op == rules::Op::kFeatureCmpConst || in.op == rules::Op::kTxCodeCmpConst);
+  if ((in.flags & rules::kGuardFlag) == 0 || !std::isfinite(in.k)) return false;
+  if (in.op == rules::Op::kFeatureCmpConst) return in.a < kFeatureCount;
+  return in.op == rules::Op::kTxCodeCmpConst;
 }
 
 void order_checks(std::vector<rules::PreCheck>& checks) {
