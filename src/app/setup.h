@@ -5,9 +5,9 @@
 #include <string>
 
 #include "app/config.h"
+#include "rules/rule_set.h"
 #include "server/http_server.h"
 #include "sinks/store_writer.h"
-#include "rules/rule_set.h"
 #include "sources/simulator.h"
 #include "storage/store.h"
 

@@ -136,7 +136,7 @@ class Engine {
     return static_cast<int>(((account_key >> 32) * static_cast<uint64_t>(shards)) >> 32);
   }
 
-  // --- Partition state (docs/adr/partition-state-snapshots.md). Both calls block, run on the
+  // --- Partition state (docs/adr/0011-partition-state-snapshots.md). Both calls block, run on the
   // submitting thread (like submit()), and take effect in order: after every batch submitted
   // before the call and before every batch submitted after it. They travel through the shard
   // queues as control items, so the per-transaction path takes no lock; they take no sequence

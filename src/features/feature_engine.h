@@ -54,7 +54,7 @@ class FeatureEngine {
 
   // --- Partition state. Each account record is tagged with the partition of its newest
   // transaction (Transaction::partition), so the accounts of one source partition can be moved
-  // to another process (docs/adr/partition-state-snapshots.md). Merchant and terminal state is
+  // to another process (docs/adr/0011-partition-state-snapshots.md). Merchant and terminal state is
   // shard-local (ADR 0002) and does not move.
 
   // Appends the records of the accounts tagged with `partition` to out; with evict, removes

@@ -1,6 +1,6 @@
 // The binary format of a partition snapshot: the account state records of the accounts whose
 // newest transaction came from one source partition (a Kafka partition), so a partition's state
-// can move to another process (docs/adr/partition-state-snapshots.md has the layout and why).
+// can move to another process (docs/adr/0011-partition-state-snapshots.md has the layout and why).
 // Pure functions over values; thread-safe.
 //
 // Layout, all integers little-endian:

@@ -1,7 +1,8 @@
 // The seam between the Kafka source and per-partition state: Engine::snapshot_partition /
-// restore_partition and the store's partition checkpoints (docs/adr/partition-state-snapshots.md),
-// in the Kafka source's terms. Stateless free functions; thread rules are those of the calls
-// they wrap (engine: the submitting thread; save: the store's writer thread; load: any thread).
+// restore_partition and the store's partition checkpoints
+// (docs/adr/0011-partition-state-snapshots.md), in the Kafka source's terms. Stateless free
+// functions; thread rules are those of the calls they wrap (engine: the submitting thread; save:
+// the store's writer thread; load: any thread).
 #pragma once
 
 #include <cstdint>

@@ -223,7 +223,7 @@ ALTER TABLE decisions ADD COLUMN model text;
     // anything the decisions ledger does not (a transaction is inserted only with a new
     // decision), and point lookups by id go through a hash index as well. Measured per
     // transaction in the backend's COPY (bench/postgres_copy_instructions.sh, ADR
-    // postgres-binary-copy-and-account-index): primary key b-tree ~9.6k instructions, hash on id
+    // 0010): primary key b-tree ~9.6k instructions, hash on id
     // ~3.5k, (account_id, ts) ~11.6k. Building these on a large existing database locks the
     // partitions while it runs: see docs/production.md.
     {5, R"sql(
