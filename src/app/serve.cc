@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/lists_api.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
@@ -74,7 +75,7 @@ int run_serve(const ServeOptions& options) {
     spdlog::error("{}", store.error().message());
     return 1;
   }
-  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg, **store);
   if (!rules) return 2;
   auto producer = KafkaProducer::create(cfg.kafka);
   if (!producer.ok()) {
@@ -96,6 +97,7 @@ int run_serve(const ServeOptions& options) {
 
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
   add_rules_routes(server, engine, nullptr);
+  add_list_routes(server, **store);
   server.route("GET", "/metrics", [&engine, &source](const HttpRequest&) {
     HttpResponse r;
     r.status = 200;
