@@ -276,7 +276,7 @@ int run_demo(const DemoOptions& options) {
     }
     if (now >= next_sample) {
       if (reloader) {
-        log_reload(reloader->poll(), "file changed");
+        log_reload(reloader->poll(), "file or store list changed");
         if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
       }
       sample();
