@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/lists_api.h"
 #include "app/live_stats.h"
 #include "app/model_serving.h"
 #include "app/rules_api.h"
@@ -138,7 +139,7 @@ int run_demo(const DemoOptions& options) {
     return 1;
   }
 
-  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg, **store);
   if (!rules) return 2;
   auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
   if (!models.ok()) {
@@ -177,13 +178,15 @@ int run_demo(const DemoOptions& options) {
   if (!cfg.rules_path.empty()) {
     reloader = std::make_unique<RuleReloader>(
         cfg.rules_path, rules,
-        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); });
+        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); },
+        store_list_provider(**store));
   }
   HttpServer server({.bind_address = cfg.bind, .port = static_cast<uint16_t>(cfg.port)});
   add_routes(server, **store, stats, writer);
   add_rules_routes(server, engine, reloader.get(),
                    [&writer] { return store_writer_prometheus(writer.stats()); });
   add_model_routes(server, engine, cfg);
+  add_list_routes(server, **store);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
     return 1;
@@ -256,7 +259,7 @@ int run_demo(const DemoOptions& options) {
     }
     if (now >= next_sample) {
       if (reloader) {
-        log_reload(reloader->poll(), "file changed");
+        log_reload(reloader->poll(), "file or store list changed");
         if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
       }
       sample();

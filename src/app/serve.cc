@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/lists_api.h"
 #include "app/model_serving.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
@@ -73,7 +74,7 @@ int run_serve(const ServeOptions& options) {
     spdlog::error("{}", store.error().message());
     return 1;
   }
-  std::shared_ptr<const RuleSet> rules = load_rules(cfg);
+  std::shared_ptr<const RuleSet> rules = load_rules(cfg, **store);
   if (!rules) return 2;
   auto models = load_model_bundle(cfg.model_path, cfg.shadow_model_path, cfg);
   if (!models.ok()) {
@@ -106,12 +107,14 @@ int run_serve(const ServeOptions& options) {
   if (!cfg.rules_path.empty()) {
     reloader = std::make_unique<RuleReloader>(
         cfg.rules_path, rules,
-        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); });
+        [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); },
+        store_list_provider(**store));
   }
   add_rules_routes(server, engine, reloader.get(), [&source, &writer] {
     return kafka_prometheus(source.metrics()) + store_writer_prometheus(writer.stats());
   });
   add_model_routes(server, engine, cfg);
+  add_list_routes(server, **store);
   add_ready_route(server, writer);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
@@ -147,7 +150,7 @@ int run_serve(const ServeOptions& options) {
     }
     if (shutdown_requested()) return true;
     if (reloader && Steady::now() >= next_reload_poll) {
-      log_reload(reloader->poll(), "file changed");
+      log_reload(reloader->poll(), "file or store list changed");
       if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
       next_reload_poll = Steady::now() + std::chrono::seconds(1);
     }

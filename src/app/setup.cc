@@ -21,6 +21,20 @@ std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg) {
   return *loaded;
 }
 
+ListProvider store_list_provider(Store& store) {
+  return [&store](const std::string& name) { return store.list_values(name); };
+}
+
+std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg, Store& store) {
+  if (cfg.rules_path.empty()) return RuleSet::defaults();
+  auto loaded = RuleSet::from_file(cfg.rules_path, store_list_provider(store));
+  if (!loaded.ok()) {
+    spdlog::error("{}", loaded.error().message());
+    return nullptr;
+  }
+  return *loaded;
+}
+
 SimulatorConfig simulator_config(const AppConfig& cfg) {
   SimulatorConfig sc;
   sc.seed = cfg.seed;

@@ -16,6 +16,12 @@ namespace fw {
 // The configured rule set (cfg.rules_path), or the built-in defaults when none is configured.
 // Logs the error and returns null when the file is unreadable or invalid.
 std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg);
+// The same, with rule-file lists declared `store: true` read from `store`.
+std::shared_ptr<const RuleSet> load_rules(const AppConfig& cfg, Store& store);
+
+// Reads named lists from `store` for rule sets (`lists: {x: {store: true}}`). The store must
+// outlive the provider.
+ListProvider store_list_provider(Store& store);
 
 // The simulator settings of the configuration (seed, population, fraud ratio).
 SimulatorConfig simulator_config(const AppConfig& cfg);

@@ -28,8 +28,12 @@ uint64_t content_hash(const std::string& path, bool& ok) {
 
 }  // namespace
 
-RuleReloader::RuleReloader(std::string path, std::shared_ptr<const RuleSet> current, Apply apply)
-    : path_(std::move(path)), apply_(std::move(apply)), current_(std::move(current)) {
+RuleReloader::RuleReloader(std::string path, std::shared_ptr<const RuleSet> current, Apply apply,
+                           ListProvider store_lists)
+    : path_(std::move(path)),
+      apply_(std::move(apply)),
+      store_lists_(std::move(store_lists)),
+      current_(std::move(current)) {
   seen_ = stat_file();
   bool ok = false;
   seen_hash_ = content_hash(path_, ok);
@@ -56,7 +60,17 @@ ReloadOutcome RuleReloader::poll() {
     bool readable = false;
     if (!now.exists || now.size >= kHashAlwaysBelow ||
         content_hash(path_, readable) == seen_hash_ || !readable) {
-      return ReloadOutcome{ReloadOutcome::Kind::kUnchanged, current_->version(), ""};
+      if (!store_lists_ || current_->store_lists().empty()) {
+        return ReloadOutcome{ReloadOutcome::Kind::kUnchanged, current_->version(), ""};
+      }
+      // The file is as it was; the store lists the running set read may not be.
+      const uint64_t lists = rules::store_lists_fingerprint(current_->store_lists(), store_lists_);
+      if (lists == current_->store_lists_hash() || lists == rejected_lists_hash_) {
+        return ReloadOutcome{ReloadOutcome::Kind::kUnchanged, current_->version(), ""};
+      }
+      ReloadOutcome out = load_locked(true);
+      if (out.kind == ReloadOutcome::Kind::kRejected) rejected_lists_hash_ = lists;
+      return out;
     }
   }
   return load_locked(false);
@@ -76,7 +90,7 @@ ReloadOutcome RuleReloader::load_locked(bool forced) {
     return ReloadOutcome{ReloadOutcome::Kind::kUnchanged, current_->version(), ""};
   }
   seen_hash_ = hash;
-  auto loaded = RuleSet::from_file(path_);
+  auto loaded = RuleSet::from_file(path_, store_lists_);
   if (!loaded.ok()) {
     last_error_ = loaded.error().message();
     ++rejections_;
@@ -84,6 +98,7 @@ ReloadOutcome RuleReloader::load_locked(bool forced) {
   }
   current_ = *loaded;
   last_error_.clear();
+  rejected_lists_hash_.reset();
   ++reloads_;
   apply_(current_);
   return ReloadOutcome{ReloadOutcome::Kind::kReloaded, current_->version(), ""};

@@ -5,13 +5,18 @@
 // CLI/API/SIGHUP path). A file that fails to load is rejected whole: the running rule set stays,
 // the error is kept for last_error() and is not retried until the file changes again. On
 // success the new set goes to the `apply` callback (e.g. Engine::set_rules, which swaps it
-// atomically between batches). Owned by the application; every method is thread-safe.
+// atomically between batches). With a ListProvider, lists the rule set reads from the store
+// (`store: true`) count as part of the file: poll() re-reads them (they are small) and reloads
+// when their fingerprint differs from the one the running set loaded, added or removed values
+// alike; a rejected list state is not retried until it changes again.
+// Owned by the application; every method is thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "rules/rule_set.h"
@@ -31,7 +36,8 @@ class RuleReloader {
 
   // `current` is the rule set already running (loaded from `path`); its file state is taken as
   // the baseline, so the first poll() reports kUnchanged unless the file changed since.
-  RuleReloader(std::string path, std::shared_ptr<const RuleSet> current, Apply apply);
+  RuleReloader(std::string path, std::shared_ptr<const RuleSet> current, Apply apply,
+               ListProvider store_lists = {});
 
   ReloadOutcome poll();
   ReloadOutcome reload();
@@ -57,6 +63,7 @@ class RuleReloader {
 
   const std::string path_;
   const Apply apply_;
+  const ListProvider store_lists_;
   mutable std::mutex mutex_;
   FileState seen_;                          // guarded by mutex_
   uint64_t seen_hash_ = 0;                  // guarded by mutex_: content hash last looked at
@@ -64,6 +71,8 @@ class RuleReloader {
   std::string last_error_;                  // guarded by mutex_
   uint64_t reloads_ = 0;                    // guarded by mutex_
   uint64_t rejections_ = 0;                 // guarded by mutex_
+  // guarded by mutex_: the store-list fingerprint of the last rejected load (not retried).
+  std::optional<uint64_t> rejected_lists_hash_;
 };
 
 }  // namespace fw

@@ -461,6 +461,31 @@ int64_t hour_of(Timestamp ts) {
 
 }  // namespace
 
+namespace rules {
+
+uint64_t fold_store_list(uint64_t fingerprint, std::string_view name,
+                         const std::vector<std::string>& values) {
+  uint64_t h = fnv1a(name, fnv1a("\x01", fingerprint));
+  for (const std::string& v : values) h = fnv1a(v, fnv1a("\n", h));
+  return fnv1a(std::to_string(values.size()), h);
+}
+
+uint64_t store_lists_fingerprint(const std::vector<std::string>& names,
+                                 const ListProvider& provider) {
+  uint64_t h = 0;
+  for (const std::string& name : names) {
+    auto values = provider(name);
+    if (values.ok()) {
+      h = fold_store_list(h, name, *values);
+    } else {
+      h = fnv1a(values.error().message(), fnv1a(name, fnv1a("\x02", h)));
+    }
+  }
+  return h;
+}
+
+}  // namespace rules
+
 std::string_view to_string(RuleAction a) {
   switch (a) {
     case RuleAction::kScore:
@@ -493,7 +518,8 @@ std::string_view RuleSet::default_yaml() { return rules::kDefaultRulesYaml; }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_view yaml,
                                                                  std::string_view source_name,
-                                                                 const std::string& list_dir) {
+                                                                 const std::string& list_dir,
+                                                                 const ListProvider& store_lists) {
   Loader ld(source_name, yaml);
   if (yaml.size() > kMaxRuleSetBytes) {
     return ld.error("", fmt::format("the rule set is {} bytes; the limit is {}", yaml.size(),
@@ -556,7 +582,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
               kv.first, "lists",
               "list names may contain only letters, digits, '_', '-' and '.', got '" + lname + "'");
         }
-        if (auto e = ld.check_keys(kv.second, path, {"values", "file"})) return *e;
+        if (auto e = ld.check_keys(kv.second, path, {"values", "file", "store"})) return *e;
         rules::NamedList list;
         list.name = lname;
         if (kv.second["values"]) {
@@ -575,7 +601,36 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
             content_hash = fnv1a(list.values[i], fnv1a("\n", content_hash));
           }
         }
+        if (const YAML::Node store = kv.second["store"]) {
+          bool from_store = false;
+          if (!store.IsScalar() || !YAML::convert<bool>::decode(store, from_store)) {
+            return ld.error(store, path + ".store",
+                            "must be true or false, got '" + Loader::scalar_text(store) + "'");
+          }
+          if (from_store) {
+            if (!store_lists) {
+              return ld.error(store, path + ".store",
+                              "list '" + lname +
+                                  "' comes from the store, but no store is available here");
+            }
+            auto values = store_lists(lname);
+            if (!values.ok()) {
+              return ld.error(store, path + ".store",
+                              "cannot read store list '" + lname + "': " +
+                                  values.error().message() +
+                                  " (add values with `fraudwatch lists add " + lname + " ...`)");
+            }
+            set->store_lists_hash_ =
+                rules::fold_store_list(set->store_lists_hash_, lname, *values);
+            set->store_lists_.push_back(lname);
+            list.values.insert(list.values.end(), values->begin(), values->end());
+          }
+        }
         lists.push_back(std::move(list));
+      }
+      // The version covers the store lists' values, so a list change makes a new version.
+      if (!set->store_lists_.empty()) {
+        content_hash = fnv1a(std::to_string(set->store_lists_hash_), content_hash);
       }
     }
 
@@ -715,7 +770,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
-Result<std::shared_ptr<const RuleSet>> RuleSet::from_file(const std::string& path) {
+Result<std::shared_ptr<const RuleSet>> RuleSet::from_file(const std::string& path,
+                                                          const ListProvider& store_lists) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return Error{path, "cannot read the rule set file: " + ec.message()};
@@ -730,7 +786,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_file(const std::string& pat
   std::ostringstream text;
   text << in.rdbuf();
   const std::filesystem::path p(path);
-  return from_yaml_string(text.str(), p.filename().string(), p.parent_path().string());
+  return from_yaml_string(text.str(), p.filename().string(), p.parent_path().string(),
+                          store_lists);
 }
 
 std::shared_ptr<const RuleSet> RuleSet::fresh_defaults() {

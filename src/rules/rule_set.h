@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -74,6 +75,21 @@ struct PreCheck {
 enum class PreTx : uint16_t { kType, kChannel, kCurrency, kCountry, kAmountMinor, kCount };
 }  // namespace rules
 
+// Supplies the lists a rule file declares with `store: true` (the application reads them from
+// its Store, so the rules module does not depend on storage). Returns the list's values, or an
+// error (e.g. the list does not exist). Called while a rule set loads and, by RuleReloader, about
+// once a second to notice list changes; must be thread-safe.
+using ListProvider = std::function<Result<std::vector<std::string>>(const std::string& name)>;
+
+namespace rules {
+// Folds one store list into a fingerprint (RuleSet::store_lists_hash, RuleReloader::poll).
+uint64_t fold_store_list(uint64_t fingerprint, std::string_view name,
+                         const std::vector<std::string>& values);
+// The fingerprint of `names` as `provider` gives them now (an unreadable list folds its error).
+uint64_t store_lists_fingerprint(const std::vector<std::string>& names,
+                                 const ListProvider& provider);
+}  // namespace rules
+
 class RuleSet {
  public:
   // Parses, checks and compiles a rule set. source_name names the input in errors
@@ -81,8 +97,11 @@ class RuleSet {
   // `lists: {x: {file: ...}}` paths are resolved (the rule file's directory; empty = cwd).
   static Result<std::shared_ptr<const RuleSet>> from_yaml_string(std::string_view yaml,
                                                                  std::string_view source_name,
-                                                                 const std::string& list_dir = "");
-  static Result<std::shared_ptr<const RuleSet>> from_file(const std::string& path);
+                                                                 const std::string& list_dir = "",
+                                                                 const ListProvider& store_lists = {});
+  // store_lists supplies `lists: {x: {store: true}}`; without it such a list is an error.
+  static Result<std::shared_ptr<const RuleSet>> from_file(const std::string& path,
+                                                          const ListProvider& store_lists = {});
   // The built-in default, identical to config/rules.yaml. Parsed once; never fails.
   static std::shared_ptr<const RuleSet> defaults();
   // A fresh copy of the built-in default (own hit counters), for tests and backtests.
@@ -113,6 +132,10 @@ class RuleSet {
   double review_at() const { return policy_.review_at; }
   double block_at() const { return policy_.block_at; }
   const DecisionPolicy& policy() const { return policy_; }
+  // The lists this set read from the store (`store: true`), in file order, and the fingerprint
+  // (rules::fold_store_list) of the values it loaded; RuleReloader reloads when it changes.
+  const std::vector<std::string>& store_lists() const { return store_lists_; }
+  uint64_t store_lists_hash() const { return store_lists_hash_; }
 
   // Hit counters keep this many shard slots; shard i uses slot i % kShardSlots.
   static constexpr int kShardSlots = 16;
@@ -164,6 +187,8 @@ class RuleSet {
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots
+  std::vector<std::string> store_lists_;
+  uint64_t store_lists_hash_ = 0;
 };
 
 }  // namespace fw
