@@ -11,25 +11,9 @@
 namespace fw::rules {
 namespace {
 
-inline bool compare(Cmp c, double a, double b) {
-  switch (c) {
-    case Cmp::kEq:
-      return a == b;
-    case Cmp::kNe:
-      return a != b;
-    case Cmp::kLt:
-      return a < b;
-    case Cmp::kLe:
-      return a <= b;
-    case Cmp::kGt:
-      return a > b;
-    case Cmp::kGe:
-      return a >= b;
-  }
-  return false;
-}
-
-inline bool compare_int(Cmp c, int64_t a, int64_t b) {
+// One comparison for doubles (features, money in major units) and int64 (codes, minor units).
+template <typename T>
+inline bool compare(Cmp c, T a, T b) {
   switch (c) {
     case Cmp::kEq:
       return a == b;
@@ -308,14 +292,14 @@ next_rule:
   FW_OP(kMoneyCmp) : {
     const MoneyConst& m = p.money[in->b];
     FW_RESULT(tx.amount.currency.packed() == m.currency &&
-              compare_int(in->cmp, tx.amount.minor, m.minor));
+              compare<int64_t>(in->cmp, tx.amount.minor, m.minor));
     FW_NEXT;
   }
   FW_OP(kMoneyAny) : {
     bool any = false;
     const uint32_t cur = tx.amount.currency.packed();
     for (const MoneyConst& m : p.money_sets[in->b]) {
-      any = any || (m.currency == cur && compare_int(in->cmp, tx.amount.minor, m.minor));
+      any = any || (m.currency == cur && compare<int64_t>(in->cmp, tx.amount.minor, m.minor));
     }
     FW_RESULT(any);
     FW_NEXT;

@@ -609,19 +609,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
           }
           if (from_store) {
             if (!store_lists) {
-              return ld.error(store, path + ".store",
-                              "list '" + lname +
-                                  "' comes from the store, but no store is available here");
+              return ld.error(
+                  store, path + ".store",
+                  "list '" + lname + "' comes from the store, but no store is available here");
             }
             auto values = store_lists(lname);
             if (!values.ok()) {
               return ld.error(store, path + ".store",
-                              "cannot read store list '" + lname + "': " +
-                                  values.error().message() +
+                              "cannot read store list '" + lname +
+                                  "': " + values.error().message() +
                                   " (add values with `fraudwatch lists add " + lname + " ...`)");
             }
-            set->store_lists_hash_ =
-                rules::fold_store_list(set->store_lists_hash_, lname, *values);
+            set->store_lists_hash_ = rules::fold_store_list(set->store_lists_hash_, lname, *values);
             set->store_lists_.push_back(lname);
             list.values.insert(list.values.end(), values->begin(), values->end());
           }
@@ -786,8 +785,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_file(const std::string& pat
   std::ostringstream text;
   text << in.rdbuf();
   const std::filesystem::path p(path);
-  return from_yaml_string(text.str(), p.filename().string(), p.parent_path().string(),
-                          store_lists);
+  return from_yaml_string(text.str(), p.filename().string(), p.parent_path().string(), store_lists);
 }
 
 std::shared_ptr<const RuleSet> RuleSet::fresh_defaults() {

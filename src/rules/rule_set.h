@@ -95,10 +95,9 @@ class RuleSet {
   // Parses, checks and compiles a rule set. source_name names the input in errors
   // ("rules.yaml:12:18: unknown name 'amout'; did you mean 'amount'?"). list_dir is where
   // `lists: {x: {file: ...}}` paths are resolved (the rule file's directory; empty = cwd).
-  static Result<std::shared_ptr<const RuleSet>> from_yaml_string(std::string_view yaml,
-                                                                 std::string_view source_name,
-                                                                 const std::string& list_dir = "",
-                                                                 const ListProvider& store_lists = {});
+  static Result<std::shared_ptr<const RuleSet>> from_yaml_string(
+      std::string_view yaml, std::string_view source_name, const std::string& list_dir = "",
+      const ListProvider& store_lists = {});
   // store_lists supplies `lists: {x: {store: true}}`; without it such a list is an error.
   static Result<std::shared_ptr<const RuleSet>> from_file(const std::string& path,
                                                           const ListProvider& store_lists = {});

@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+
+#include "core/file.h"
 
 namespace fw {
 
@@ -336,18 +335,9 @@ Result<IsolationForest> IsolationForest::from_json(std::string_view text) {
 }
 
 Result<IsolationForest> IsolationForest::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path, fmt::format("cannot open: {}", std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return make_error(path, "cannot read");
-  if (static_cast<uint64_t>(size) > kMaxIsolationForestBytes) {
-    return make_error(path, fmt::format("larger than {} bytes", kMaxIsolationForestBytes));
-  }
-  in.seekg(0);
-  std::string text(static_cast<size_t>(size), '\0');
-  if (!in.read(text.data(), size)) return make_error(path, "cannot read");
-  auto f = from_json(text);
+  auto text = read_file_limited(path, kMaxIsolationForestBytes);
+  if (!text.ok()) return text.error();
+  auto f = from_json(*text);
   if (!f.ok()) return make_error(path + ": " + f.error().field, f.error().reason);
   return f;
 }

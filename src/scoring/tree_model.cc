@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "core/file.h"
 
 namespace fw {
 namespace {
@@ -377,18 +377,9 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
 }
 
 Result<TreeModel> TreeModel::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path, fmt::format("cannot open: {}", std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return make_error(path, "cannot read");
-  if (static_cast<uint64_t>(size) > kMaxModelFileBytes) {
-    return make_error(path, fmt::format("larger than {} bytes", kMaxModelFileBytes));
-  }
-  in.seekg(0);
-  std::string text(static_cast<size_t>(size), '\0');
-  if (!in.read(text.data(), size)) return make_error(path, "cannot read");
-  auto m = from_xgboost_json(text);
+  auto text = read_file_limited(path, kMaxModelFileBytes);
+  if (!text.ok()) return text.error();
+  auto m = from_xgboost_json(*text);
   if (!m.ok()) {
     const Error& e = m.error();
     return make_error(e.field.empty() ? path : path + ": " + e.field, e.reason);
