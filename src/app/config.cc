@@ -84,6 +84,8 @@ const std::map<std::string, Setter>& setters() {
        [](const YAML::Node& n, AppConfig& c) { c.kafka.max_output_queue = n.as<size_t>(); }},
       {"kafka.batch_max_ms",
        [](const YAML::Node& n, AppConfig& c) { c.kafka.batch_max_ms = n.as<int>(); }},
+      {"kafka.store_max_delay_ms",
+       [](const YAML::Node& n, AppConfig& c) { c.kafka.store_max_delay_ms = n.as<int>(); }},
   };
   return kSetters;
 }

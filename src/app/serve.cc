@@ -52,6 +52,10 @@ int run_serve(const ServeOptions& options) {
       return 1;
     }
     cfg.kafka.brokers = embedded->bootstraps();
+    // A real broker answers a waiting fetch as soon as data arrives; the mock cluster answers an
+    // empty fetch only after the full fetch.wait.max.ms (librdkafka's default 500 ms), which
+    // would dominate produce->decision latency. The user's own setting wins.
+    cfg.kafka.properties.try_emplace("fetch.wait.max.ms", "10");
     fmt::print(
         stderr,
         "\n  embedded Kafka (in memory, NOT durable; gone when fraudwatch stops): "
@@ -87,7 +91,9 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   std::atomic<KafkaSource*> source_ptr{nullptr};
-  StoreWriter writer(**store, StoreWriterOptions{});
+  StoreWriterOptions writer_options;
+  writer_options.max_delay = std::chrono::milliseconds(cfg.kafka.store_max_delay_ms);
+  StoreWriter writer(**store, writer_options);
   writer.set_on_durable([&source_ptr](uint64_t seq) {
     if (KafkaSource* s = source_ptr.load()) s->on_durable(seq);
   });
@@ -110,8 +116,13 @@ int run_serve(const ServeOptions& options) {
         [&engine](std::shared_ptr<const RuleSet> r) { engine.set_rules(std::move(r)); },
         store_list_provider(**store));
   }
-  add_rules_routes(server, engine, reloader.get(), [&source, &writer] {
-    return kafka_prometheus(source.metrics()) + store_writer_prometheus(writer.stats());
+  add_rules_routes(server, engine, reloader.get(), [&source, &writer, &engine] {
+    return kafka_prometheus(source.metrics()) + store_writer_prometheus(writer.stats()) +
+           fmt::format(
+               "# HELP fraudwatch_engine_labels_applied_total Label events folded into the "
+               "engine's feature state.\n# TYPE fraudwatch_engine_labels_applied_total counter\n"
+               "fraudwatch_engine_labels_applied_total {}\n",
+               engine.metrics().labels);
   });
   add_model_routes(server, engine, cfg);
   add_list_routes(server, **store);

@@ -86,6 +86,9 @@ Status validate(const KafkaConfig& c) {
   if (c.batch_max_ms < 1 || c.batch_max_ms > 10000) {
     return make_error("kafka.batch_max_ms", "must be 1..10000");
   }
+  if (c.store_max_delay_ms < 1 || c.store_max_delay_ms > 10000) {
+    return make_error("kafka.store_max_delay_ms", "must be 1..10000");
+  }
   for (KafkaRole role : {KafkaRole::kConsumer, KafkaRole::kProducer}) {
     auto conf = make_conf(c, role);
     if (!conf.ok()) return conf.error();

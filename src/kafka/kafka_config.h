@@ -44,6 +44,10 @@ struct KafkaConfig {
   // A consumed batch is handed to the engine after this many milliseconds, or when it is full.
   int batch_max_ms = 20;
   size_t batch_size = 2048;  // transactions per engine batch (set from engine.batch_size)
+  // The store writer commits a partly filled group of decisions after this many milliseconds.
+  // Offsets are committed and produce->decision latency ends only once a decision is durable,
+  // so this bounds latency; shorter means more (smaller) store transactions.
+  int store_max_delay_ms = 10;
 };
 
 // Checks the settings that need no broker: names, ranges, and every property name and value

@@ -121,12 +121,13 @@ void KafkaSource::handle(RdKafka::KafkaConsumer& /*consumer*/, const void* raw) 
   auto it = owned_.find({topic, partition});
   if (it == owned_.end()) return;  // revoked meanwhile: the new owner reads it
   Owned& own = it->second;
+  if (own.next >= 0 && offset > own.next) check_gap(topic, partition, own.next, offset);
   own.next = offset + 1;
   own.unsaved++;
   pending_marks_.push_back({{topic, partition}, offset + 1});
   const RdKafka::MessageTimestamp ts = m.timestamp();
   if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
-    pending_oldest_ms_ = std::min(pending_oldest_ms_, ts.timestamp);
+    pending_times_ms_.push_back(ts.timestamp);
   }
   if (pending_messages_++ == 0) pending_since_ = Steady::now();
   {
@@ -175,6 +176,37 @@ void KafkaSource::handle(RdKafka::KafkaConsumer& /*consumer*/, const void* raw) 
   }
 }
 
+void KafkaSource::check_gap(const std::string& topic, int32_t partition, int64_t expected,
+                            int64_t got) {
+  // Offsets may be missing for harmless reasons: a transactional producer's commit markers take
+  // one offset each, aborted data is filtered, compaction removes superseded keys. Those offsets
+  // lie at or above the partition's log start offset. Offsets below it were deleted by retention
+  // before this process read them: librdkafka then resets the position to the earliest offset
+  // (auto.offset.reset) and would carry on silently.
+  int64_t low = -1, high = -1;
+  if (consumer_->get_watermark_offsets(topic, partition, &low, &high) != RdKafka::ERR_NO_ERROR ||
+      low <= expected) {
+    // The cached log start may be stale: ask the broker (rare: only on a gap).
+    if (consumer_->query_watermark_offsets(topic, partition, &low, &high, 5000) !=
+        RdKafka::ERR_NO_ERROR) {
+      low = -1;
+    }
+  }
+  if (low <= expected) {
+    spdlog::debug("kafka: {}/{} offsets {}..{} not delivered (markers, aborted or compacted)",
+                  topic, partition, expected, got - 1);
+    return;
+  }
+  const int64_t skipped = got - expected;
+  spdlog::error(
+      "kafka: {}/{} offsets {}..{} ({} messages) were deleted by the broker (log start is now "
+      "{}) before fraudwatch read them: they were NOT scored or stored. This process lagged "
+      "further behind than the topic's retention; see docs/scaling.md",
+      topic, partition, expected, got - 1, skipped, low);
+  std::lock_guard lock(metrics_mu_);
+  metrics_.skipped_offsets += static_cast<uint64_t>(skipped);
+}
+
 void KafkaSource::submit_pending() {
   if (pending_messages_ == 0) return;
   if (!pending_dead_.empty()) writer_.add_dead_letters(std::move(pending_dead_));
@@ -189,10 +221,8 @@ void KafkaSource::submit_pending() {
   // Always submitted, even empty (only dead letters): its completion carries the offsets.
   const uint64_t seq = engine_.submit(std::move(live_));
   live_ = SourceBatch{};
-  if (pending_oldest_ms_ != INT64_MAX) {
-    batch_times_[seq] = {pending_oldest_ms_, pending_messages_};
-  }
-  pending_oldest_ms_ = INT64_MAX;
+  if (!pending_times_ms_.empty()) batch_times_[seq] = std::move(pending_times_ms_);
+  pending_times_ms_.clear();
   marks_[seq] = std::move(pending_marks_);
   pending_marks_.clear();
   pending_messages_ = 0;
@@ -376,6 +406,10 @@ void KafkaSource::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
                          start >= 0 ? std::to_string(start) : "beginning");
   }
   RdKafka::TopicPartition::destroy(committed);
+  {
+    std::lock_guard lock(metrics_mu_);
+    metrics_.assigned_partitions = owned_.size();
+  }
   spdlog::info("kafka: assigned {}", names.empty() ? "nothing" : names);
 }
 
@@ -401,6 +435,10 @@ void KafkaSource::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   advance_commits(true, &keys);
   for (const Key& k : keys) owned_.erase(k);
   if (owned_.empty()) marks_.clear();
+  {
+    std::lock_guard lock(metrics_mu_);
+    metrics_.assigned_partitions = owned_.size();
+  }
   spdlog::info("kafka: revoked {} partitions", keys.size());
 }
 
@@ -449,8 +487,9 @@ void KafkaSource::record_latencies() {
   const int64_t now_ms = SystemClock::instance().now() / 1000;
   LatencyHistogram h;
   for (auto it = batch_times_.begin(); it != batch_times_.end() && it->first <= upto;) {
-    const int64_t ms = std::max<int64_t>(0, now_ms - it->second.oldest_ms);
-    h.add_to_bucket(latency_bucket(static_cast<uint64_t>(ms) * 1'000'000), it->second.messages);
+    for (const int64_t produced_ms : it->second) {
+      h.record(static_cast<uint64_t>(std::max<int64_t>(0, now_ms - produced_ms)) * 1'000'000);
+    }
     it = batch_times_.erase(it);
   }
   if (h.total() == 0) return;
@@ -488,6 +527,10 @@ void KafkaSource::run(const std::function<bool()>& should_stop) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
     if (m->err() == RdKafka::ERR_NO_ERROR) {
       handle(*consumer_, m.get());
+    } else if (m->err() == RdKafka::ERR__AUTO_OFFSET_RESET) {
+      // The position fell outside the partition's retained offsets; check_gap() counts what
+      // was lost once the first message after the reset arrives.
+      spdlog::error("kafka: {}/{}: {}", m->topic_name(), m->partition(), m->errstr());
     } else if (m->err() != RdKafka::ERR__TIMED_OUT && m->err() != RdKafka::ERR__PARTITION_EOF) {
       spdlog::warn("kafka: consume: {}", m->errstr());
     }
@@ -562,6 +605,11 @@ std::string kafka_prometheus(const KafkaSourceMetrics& m) {
           static_cast<double>(m.produce_to_decision.percentile(0.99)) / 1e9, "gauge");
   counter("inflight_batches", "Engine batches not yet durable and delivered.",
           static_cast<double>(m.inflight_batches), "gauge");
+  counter("assigned_partitions", "Input partitions assigned to this process.",
+          static_cast<double>(m.assigned_partitions), "gauge");
+  counter("skipped_offsets_total",
+          "Input offsets deleted by the broker's retention before they were read (NOT scored).",
+          static_cast<double>(m.skipped_offsets), "counter");
   out +=
       "# HELP fraudwatch_kafka_consumer_lag Messages behind the partition's end.\n"
       "# TYPE fraudwatch_kafka_consumer_lag gauge\n";

@@ -71,12 +71,18 @@ struct KafkaSourceMetrics {
   uint64_t pauses = 0;
   bool paused = false;
   uint64_t inflight_batches = 0;
+  // Input partitions assigned to this process now (0 until the group's first assignment).
+  uint64_t assigned_partitions = 0;
+  // Offsets the consumer never saw because the broker had already deleted them (retention)
+  // when this process came to read them, e.g. after lagging too far behind: data lost to
+  // fraudwatch, logged as an error with topic, partition and offset range.
+  uint64_t skipped_offsets = 0;
   double in_per_s = 0;   // consumed messages per second, over the last sample
   double out_per_s = 0;  // output messages acknowledged per second
   KafkaProducerStats producer;
   std::vector<KafkaPartitionMetrics> partitions;
   // From a message's producer timestamp to its decision being durable in the store and its
-  // outputs acknowledged, in nanoseconds; each message counted with its batch's oldest one.
+  // outputs acknowledged (as seen by the consumer loop), in nanoseconds, per message.
   LatencyHistogram produce_to_decision;
 };
 
@@ -153,13 +159,13 @@ class KafkaSource {
   std::chrono::steady_clock::time_point pending_since_{};
   std::map<Key, Owned> owned_;
   std::map<uint64_t, std::vector<Mark>> marks_;  // seq -> offsets it completes
-  struct BatchTimes {
-    int64_t oldest_ms;
-    uint64_t messages;
-  };
-  std::map<uint64_t, BatchTimes> batch_times_;  // seq -> oldest producer timestamp
-  int64_t pending_oldest_ms_ = INT64_MAX;
+  // seq -> producer timestamps (ms) of the batch's messages; bounded by max_inflight_batches.
+  std::map<uint64_t, std::vector<int64_t>> batch_times_;
+  std::vector<int64_t> pending_times_ms_;
   void record_latencies();
+  // A consumed offset past the next expected one: finds out whether the broker deleted the
+  // offsets in between (retention) and, if so, reports them loudly.
+  void check_gap(const std::string& topic, int32_t partition, int64_t expected, int64_t got);
   bool paused_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point last_snapshot_{}, last_sample_{}, last_commit_{};

@@ -81,6 +81,15 @@ TEST(KafkaConfig, WrongTypesAndRangesNameTheField) {
   auto h = load_text(dir, "kafka:\n  topics: {transactions: same, labels: same}\n");
   ASSERT_FALSE(h.ok());
   EXPECT_EQ(h.error().field, "kafka.topics.labels");
+  auto i = load_text(dir, "kafka:\n  store_max_delay_ms: 0\n");
+  ASSERT_FALSE(i.ok());
+  EXPECT_EQ(i.error().field, "kafka.store_max_delay_ms");
+  auto j = load_text(dir, "kafka:\n  store_max_delay_ms: fast\n");
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.error().field, "kafka.store_max_delay_ms");
+  auto k = load_text(dir, "kafka:\n  store_max_delay_ms: 25\n");
+  ASSERT_TRUE(k.ok()) << k.error().message();
+  EXPECT_EQ(k->kafka.store_max_delay_ms, 25);
 }
 
 TEST(KafkaConfig, SecretsComeFromEnvironmentOrFileAndAreNeverInErrors) {

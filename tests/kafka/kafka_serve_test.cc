@@ -28,23 +28,6 @@ constexpr int16_t kApiProduce = 0;
 constexpr int16_t kApiFetch = 1;
 constexpr int16_t kApiOffsetCommit = 8;
 
-std::vector<Transaction> simulated(uint64_t n, uint64_t seed = 11) {
-  SimulatorConfig c;
-  c.seed = seed;
-  c.customers = 500;
-  c.merchants = 100;
-  Simulator sim(c);
-  std::vector<Transaction> txs;
-  sim.next_batch(n, txs);
-  return txs;
-}
-
-void produce_all(KafkaProducer& p, const std::string& topic, const std::vector<Transaction>& txs,
-                 int32_t partition = -1) {
-  for (const Transaction& tx : txs)
-    p.produce(topic, tx.account_id, to_json(tx), {}, UINT64_MAX, partition);
-}
-
 std::set<std::string> ids_in(const std::vector<ReadMessage>& messages) {
   std::set<std::string> ids;
   for (const ReadMessage& m : messages) {

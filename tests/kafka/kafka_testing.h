@@ -17,8 +17,13 @@
 
 #include "kafka/embedded_kafka.h"
 #include "kafka/kafka_config.h"
+#include "kafka/kafka_producer.h"
+#include "model/json_codec.h"
+#include "server/raw_http_client.h"
+#include "sources/simulator.h"
 #include "storage/sqlite_store.h"
 #include "testing/paths.h"
+#include "testing/process.h"
 
 namespace fw::testing {
 
@@ -55,8 +60,10 @@ struct KafkaCluster {
 
 // A config file for `fraudwatch serve` against `brokers` (session timeout ~5 s, as the mock
 // cluster needs; see FIELD-NOTES).
+// `extra` is raw YAML appended at the end (top-level keys, or two-space indented kafka: keys).
 inline std::string write_serve_config(const TempDir& dir, const std::string& brokers,
-                                      const std::string& group, double checkpoint_s = 1) {
+                                      const std::string& group, double checkpoint_s = 1,
+                                      const std::string& extra = "") {
   const std::string path = dir.file("serve.yaml");
   std::ofstream out(path);
   out << "data_dir: " << dir.path().string() << "\n"
@@ -64,7 +71,8 @@ inline std::string write_serve_config(const TempDir& dir, const std::string& bro
       << "kafka:\n  brokers: \"" << brokers << "\"\n  group_id: " << group << "\n"
       << "  checkpoint_interval_s: " << checkpoint_s << "\n"
       << "  properties:\n    session.timeout.ms: 5000\n    heartbeat.interval.ms: 500\n"
-      << "    topic.metadata.refresh.interval.ms: 1000\n";
+      << "    topic.metadata.refresh.interval.ms: 1000\n"
+      << extra;
   return path;
 }
 
@@ -137,6 +145,46 @@ inline std::vector<ReadMessage> read_topic(const std::string& brokers, const std
   }
   c->close();
   return out;
+}
+
+// `n` simulated transactions over 500 accounts.
+inline std::vector<Transaction> simulated(uint64_t n, uint64_t seed = 11) {
+  SimulatorConfig c;
+  c.seed = seed;
+  c.customers = 500;
+  c.merchants = 100;
+  Simulator sim(c);
+  std::vector<Transaction> txs;
+  sim.next_batch(n, txs);
+  return txs;
+}
+
+// Produces `txs` as JSON keyed by account id (to `partition`, or by key when -1).
+inline void produce_all(KafkaProducer& p, const std::string& topic,
+                        const std::vector<Transaction>& txs, int32_t partition = -1) {
+  for (const Transaction& tx : txs)
+    p.produce(topic, tx.account_id, to_json(tx), {}, UINT64_MAX, partition);
+}
+
+// The metrics port serve prints in its banner ("metrics http://HOST:PORT/metrics"), 0 if none.
+inline uint16_t serve_metrics_port(ChildProcess& serve) {
+  auto line = serve.wait_for("metrics http://");
+  if (!line) return 0;
+  const size_t at = line->find(':', line->find("metrics http://") + 15);
+  if (at == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::stoi(line->substr(at + 1)));
+}
+
+// One unlabelled sample from serve's /metrics (e.g. "fraudwatch_kafka_paused"), -1 if absent.
+inline double serve_metric(uint16_t port, const std::string& name) {
+  RawHttpClient client(port);
+  client.send("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  const RawResponse r = client.read_response();
+  if (r.status != 200) return -1;
+  const std::string needle = "\n" + name + " ";
+  const size_t at = r.body.find(needle);
+  if (at == std::string::npos) return -1;
+  return std::stod(r.body.substr(at + needle.size()));
 }
 
 }  // namespace fw::testing
