@@ -121,7 +121,9 @@ void KafkaSource::handle(RdKafka::KafkaConsumer& /*consumer*/, const void* raw) 
   auto it = owned_.find({topic, partition});
   if (it == owned_.end()) return;  // revoked meanwhile: the new owner reads it
   Owned& own = it->second;
-  if (own.next >= 0 && offset > own.next) check_gap(topic, partition, own.next, offset);
+  if (own.next >= 0 && offset > own.next) {
+    check_gap(topic, partition, own.next, offset, own.score_from);
+  }
   own.next = offset + 1;
   own.unsaved++;
   pending_marks_.push_back({{topic, partition}, offset + 1});
@@ -177,7 +179,7 @@ void KafkaSource::handle(RdKafka::KafkaConsumer& /*consumer*/, const void* raw) 
 }
 
 void KafkaSource::check_gap(const std::string& topic, int32_t partition, int64_t expected,
-                            int64_t got) {
+                            int64_t got, int64_t score_from) {
   // Offsets may be missing for harmless reasons: a transactional producer's commit markers take
   // one offset each, aborted data is filtered, compaction removes superseded keys. Those offsets
   // lie at or above the partition's log start offset. Offsets below it were deleted by retention
@@ -196,6 +198,15 @@ void KafkaSource::check_gap(const std::string& topic, int32_t partition, int64_t
     spdlog::debug("kafka: {}/{} offsets {}..{} not delivered (markers, aborted or compacted)",
                   topic, partition, expected, got - 1);
     return;
+  }
+  if (expected < score_from) {
+    // Already decided (below the committed offset): only the state they would rebuild is lost.
+    spdlog::warn(
+        "kafka: {}/{} offsets {}..{}, decided before, were deleted by the broker before this "
+        "process re-read them to rebuild state: features of those accounts start incomplete",
+        topic, partition, expected, std::min(score_from, got) - 1);
+    if (got <= score_from) return;
+    expected = score_from;
   }
   const int64_t skipped = got - expected;
   spdlog::error(

@@ -165,7 +165,9 @@ class KafkaSource {
   void record_latencies();
   // A consumed offset past the next expected one: finds out whether the broker deleted the
   // offsets in between (retention) and, if so, reports them loudly.
-  void check_gap(const std::string& topic, int32_t partition, int64_t expected, int64_t got);
+  // Offsets below `score_from` were decided before (warm-up): losing them loses state only.
+  void check_gap(const std::string& topic, int32_t partition, int64_t expected, int64_t got,
+                 int64_t score_from);
   bool paused_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point last_snapshot_{}, last_sample_{}, last_commit_{};
