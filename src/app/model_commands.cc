@@ -218,10 +218,10 @@ int run_set_status(Store& store, const AppConfig& cfg, const ModelCommands& c, M
     const std::string loaded =
         to == ModelStatus::kChampion ? (*bundle)->version : (*bundle)->shadow_version;
     if (loaded != c.version) {
-      return fail(fmt::format(
-          "model version '{}': its folder {} now holds model {}; register it again "
-          "(`fraudwatch model register {}`)",
-          c.version, target->path, loaded, target->path));
+      return fail(
+          fmt::format("model version '{}': its folder {} now holds model {}; register it again "
+                      "(`fraudwatch model register {}`)",
+                      c.version, target->path, loaded, target->path));
     }
   }
   auto changes = store.set_model_status(c.version, to, SystemClock::instance().now());
@@ -261,8 +261,8 @@ std::shared_ptr<ModelCommands> add_model_commands(CLI::App& app) {
       "shadow",
       "make VERSION the shadow (scored and recorded beside the champion, never decides); the "
       "old shadow becomes a candidate again");
-  c->retire = c->model->add_subcommand(
-      "retire", "retire VERSION; refused for the champion unless --force");
+  c->retire =
+      c->model->add_subcommand("retire", "retire VERSION; refused for the champion unless --force");
   c->retire->add_flag("--force", c->force,
                       "retire even the champion: engines following the registry then score with "
                       "rules only (and the shadow, if any)");

@@ -56,8 +56,7 @@ Result<std::shared_ptr<const ModelBundle>> load_registered(const RegisteredModel
 
 }  // namespace
 
-RegistryModels::RegistryModels(Store& store, const AppConfig& cfg, Apply apply,
-                               const Clock& clock)
+RegistryModels::RegistryModels(Store& store, const AppConfig& cfg, Apply apply, const Clock& clock)
     : store_(store), cfg_(cfg), apply_(std::move(apply)), clock_(clock) {}
 
 Result<bool> RegistryModels::poll() {
@@ -71,8 +70,8 @@ Result<bool> RegistryModels::poll_locked() {
     const std::string key = "read|" + all.error().message();
     if (key == failed_) return false;
     failed_ = key;
-    return make_error("model registry", "cannot be read, the running models stay: " +
-                                            all.error().message());
+    return make_error("model registry",
+                      "cannot be read, the running models stay: " + all.error().message());
   }
   const Serving s = serving_of(*all);
   const std::string key = key_of(s);
@@ -124,8 +123,7 @@ void log_registry_poll(const Result<bool>& outcome, const Engine& engine) {
   if (!*outcome) return;
   const std::shared_ptr<const ModelBundle> m = engine.models();
   spdlog::info("models from the registry: champion {}, shadow {}",
-               m && m->champion ? m->version : "none",
-               m && m->shadow ? m->shadow_version : "none");
+               m && m->champion ? m->version : "none", m && m->shadow ? m->shadow_version : "none");
 }
 
 void add_registry_routes(HttpServer& server, Engine& engine, RegistryModels* registry) {

@@ -57,8 +57,8 @@ Status check_registered_model(const RegisteredModel& m) {
     return make_error("model path", "contains a NUL or a line break");
   }
   if (m.metrics.size() > kMaxModelMetricsBytes) {
-    return make_error("model metrics", fmt::format("is {} bytes; the limit is {}",
-                                                   m.metrics.size(), kMaxModelMetricsBytes));
+    return make_error("model metrics", fmt::format("is {} bytes; the limit is {}", m.metrics.size(),
+                                                   kMaxModelMetricsBytes));
   }
   const auto doc = nlohmann::json::parse(m.metrics, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return make_error("model metrics", "must be a JSON object");

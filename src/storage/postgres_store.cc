@@ -1382,9 +1382,9 @@ Result<RegisteredModel> read_registered_model(const PGresult* r, int row) {
   const std::string status = pg_text(r, row, 4);
   auto parsed = parse_model_status(status);
   if (!parsed) {
-    return make_error("model_registry.status",
-                      "stored value '" + status + "' is not valid; the database was changed "
-                      "outside fraudwatch");
+    return make_error("model_registry.status", "stored value '" + status +
+                                                   "' is not valid; the database was changed "
+                                                   "outside fraudwatch");
   }
   m.status = *parsed;
   m.status_at = pg_int64(r, row, 5);
@@ -1410,7 +1410,8 @@ Result<bool> PostgresStore::register_model(const RegisteredModel& m) {
 
 Result<std::vector<RegisteredModel>> PostgresStore::registered_models() {
   return readers_.with([&](PgConnection& c) -> Result<std::vector<RegisteredModel>> {
-    auto r = c.exec(std::string(kRegistryColumns) + "ORDER BY registered_at, version COLLATE \"C\"");
+    auto r =
+        c.exec(std::string(kRegistryColumns) + "ORDER BY registered_at, version COLLATE \"C\"");
     if (!r.ok()) return r.error();
     std::vector<RegisteredModel> out;
     for (int row = 0; row < PQntuples(r->get()); ++row) {
@@ -1464,9 +1465,9 @@ Result<std::vector<ModelStatusChange>> PostgresStore::set_model_status(const std
     const std::string when = std::to_string(at);
     for (const ModelStatusChange& ch : changes) {  // displaced versions first: frees the role
       const std::string status(to_string(ch.to));
-      auto u = c.exec_params(
-          "UPDATE model_registry SET status = $2, status_at = $3 WHERE version = $1",
-          {{ch.version}, {status}, {when}});
+      auto u =
+          c.exec_params("UPDATE model_registry SET status = $2, status_at = $3 WHERE version = $1",
+                        {{ch.version}, {status}, {when}});
       if (!u.ok()) return fail(u.error());
     }
     if (auto cr = c.exec("COMMIT"); !cr.ok()) return fail(cr.error());

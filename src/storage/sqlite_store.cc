@@ -1183,8 +1183,7 @@ Result<std::vector<RegisteredModel>> SqliteStore::registered_models() {
 }
 
 Result<std::vector<ModelStatusChange>> SqliteStore::set_model_status(const std::string& version,
-                                                                     ModelStatus to,
-                                                                     Timestamp at) {
+                                                                     ModelStatus to, Timestamp at) {
   if (Status st = check_model_version(version); !st.ok()) return st.error();
   std::lock_guard lock(list_mu_);
   sqlite3* db = ldb_.get();
@@ -1222,8 +1221,9 @@ Result<std::vector<ModelStatusChange>> SqliteStore::set_model_status(const std::
     return std::vector<ModelStatusChange>{};
   }
   changes.push_back({version, *current, to});
-  auto update = prepare(db, "UPDATE model_registry SET status = ?2, status_at = ?3 "
-                            "WHERE version = ?1");
+  auto update = prepare(db,
+                        "UPDATE model_registry SET status = ?2, status_at = ?3 "
+                        "WHERE version = ?1");
   if (!update.ok()) return fail(update.error());
   sqlite3_stmt* u = update->get();
   for (const ModelStatusChange& c : changes) {  // displaced versions first, frees the role

@@ -120,7 +120,8 @@ TEST(RegistryModels, ServesTheRegistryAndSwapsOnStatusChanges) {
   Store& s = **store;
   AppConfig cfg;
   std::vector<std::shared_ptr<const ModelBundle>> applied;
-  RegistryModels registry(s, cfg, [&](auto m) { applied.push_back(std::move(m)); }, clock);
+  RegistryModels registry(
+      s, cfg, [&](auto m) { applied.push_back(std::move(m)); }, clock);
 
   // An empty registry: the first poll applies "no models", later polls nothing.
   auto first = registry.poll();
@@ -176,8 +177,7 @@ TEST(RegistryModels, ServesTheRegistryAndSwapsOnStatusChanges) {
   ASSERT_TRUE(s.set_model_status(ma->version, ModelStatus::kChampion, clock.now()).ok());
   auto refused = registry.poll();
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message().find("registered model " + ma->version),
-            std::string::npos)
+  EXPECT_NE(refused.error().message().find("registered model " + ma->version), std::string::npos)
       << refused.error().message();
   EXPECT_NE(refused.error().message().find("now holds model " + mb->version), std::string::npos);
   auto quiet = registry.poll();
@@ -292,24 +292,23 @@ TEST(ModelRegistryCli, RefusesBrokenAndHostileFoldersNamingTheFileAndField) {
   };
   cases.push_back({broken("truncated", "model.json", "{\"learner\": "), "model.json"});
   cases.push_back({broken("meta-not-json", "metadata.json", "{\"threshold\": "), "metadata.json"});
-  cases.push_back({broken("other-schema", "metadata.json",
-                          R"({"feature_schema_hash": "0x0000000000000001"})"),
-                   "metadata.json: feature_schema_hash"});
   cases.push_back(
-      {broken("bad-auc", "metadata.json",
-              R"({"feature_schema_hash": ")" + schema_hash_hex() +
-                  R"(", "validation_metrics": {"roc_auc": "very high"}})"),
-       "metadata.json: validation_metrics.roc_auc: must be a finite number"});
+      {broken("other-schema", "metadata.json", R"({"feature_schema_hash": "0x0000000000000001"})"),
+       "metadata.json: feature_schema_hash"});
+  cases.push_back({broken("bad-auc", "metadata.json",
+                          R"({"feature_schema_hash": ")" + schema_hash_hex() +
+                              R"(", "validation_metrics": {"roc_auc": "very high"}})"),
+                   "metadata.json: validation_metrics.roc_auc: must be a finite number"});
   cases.push_back({broken("bad-metrics", "metadata.json",
                           R"({"feature_schema_hash": ")" + schema_hash_hex() +
                               R"(", "validation_metrics": [1, 2]})"),
                    "metadata.json: validation_metrics.roc_auc: expected a JSON object"});
-  cases.push_back({broken("bad-threshold", "metadata.json",
-                          R"({"feature_schema_hash": ")" + schema_hash_hex() +
-                              R"(", "threshold": 7})"),
-                   "metadata.json: threshold"});
-  cases.push_back({broken("binary", "model.json", std::string("\x00\xff\xfe garbage", 11)),
-                   "model.json"});
+  cases.push_back(
+      {broken("bad-threshold", "metadata.json",
+              R"({"feature_schema_hash": ")" + schema_hash_hex() + R"(", "threshold": 7})"),
+       "metadata.json: threshold"});
+  cases.push_back(
+      {broken("binary", "model.json", std::string("\x00\xff\xfe garbage", 11)), "model.json"});
   for (const Case& c : cases) {
     CliResult r = model_cmd(data, {"register", c.folder});
     EXPECT_EQ(r.status, 1) << c.folder << "\n" << r.out;
@@ -387,8 +386,7 @@ bool wait_for_decision(const std::string& db, Want want) {
 }
 
 bool wait_for_decision_by(const std::string& db, const std::string& version) {
-  return wait_for_decision(db,
-                           [&](const Decision& d) { return d.model_version == version; });
+  return wait_for_decision(db, [&](const Decision& d) { return d.model_version == version; });
 }
 
 int64_t seq_of(const std::string& id) {  // "tx-SEED-SEQ"
@@ -398,14 +396,14 @@ int64_t seq_of(const std::string& id) {  // "tx-SEED-SEQ"
 TEST(ModelRegistry, RunningDemoFollowsActivationsWithoutLosingTransactions) {
   TempDir dir;
   const std::string hist = dir.file("hist");
-  CliResult r = fraudwatch({"simulate", "--from", "2026-03-01", "--to", "2026-03-15", "--out-dir", hist,
-                      "--seed", "5", "--customers", "300", "--merchants", "60", "--fraud-ratio",
-                      "0.03"});
+  CliResult r = fraudwatch({"simulate", "--from", "2026-03-01", "--to", "2026-03-15", "--out-dir",
+                            hist, "--seed", "5", "--customers", "300", "--merchants", "60",
+                            "--fraud-ratio", "0.03"});
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string a = dir.file("a"), b = dir.file("b"), data = dir.file("data");
   for (const auto& [folder, rounds] : {std::pair{a, "10"}, {b, "20"}}) {
-    r = fraudwatch({"train", "--input", hist, "--from", "2026-03-04", "--to", "2026-03-15",
-                    "--out", folder, "--rounds", rounds, "--early-stopping", "1000"});
+    r = fraudwatch({"train", "--input", hist, "--from", "2026-03-04", "--to", "2026-03-15", "--out",
+                    folder, "--rounds", rounds, "--early-stopping", "1000"});
     ASSERT_EQ(r.status, 0) << r.out;
   }
   r = model_cmd(data, {"register", a});
@@ -419,13 +417,12 @@ TEST(ModelRegistry, RunningDemoFollowsActivationsWithoutLosingTransactions) {
   ASSERT_EQ(r.status, 0) << r.out;
 
   // No --model: the demo serves the registry's champion from its first transaction.
-  ChildProcess demo({fw::testing::fraudwatch_binary().string(), "demo", "--port", "0",
-                     "--data-dir", data, "--rate", "3000", "--seed", "5", "--customers", "300",
-                     "--merchants", "60", "--fraud-ratio", "0.05", "--quiet"});
+  ChildProcess demo({fw::testing::fraudwatch_binary().string(), "demo", "--port", "0", "--data-dir",
+                     data, "--rate", "3000", "--seed", "5", "--customers", "300", "--merchants",
+                     "60", "--fraud-ratio", "0.05", "--quiet"});
   const uint16_t port = port_of(demo);
   ASSERT_GT(port, 0) << demo.transcript();
-  EXPECT_NE(demo.transcript().find("models from the registry: champion " + va),
-            std::string::npos)
+  EXPECT_NE(demo.transcript().find("models from the registry: champion " + va), std::string::npos)
       << demo.transcript();
   const std::string db = data + "/fraudwatch.db";
   ASSERT_TRUE(wait_for_decision_by(db, va)) << demo.transcript();

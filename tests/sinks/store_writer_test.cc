@@ -173,9 +173,7 @@ class DownStore final : public Store {
     return real_.list_values(n);
   }
   Result<std::vector<std::pair<std::string, int64_t>>> lists() override { return real_.lists(); }
-  Result<bool> register_model(const RegisteredModel& m) override {
-    return real_.register_model(m);
-  }
+  Result<bool> register_model(const RegisteredModel& m) override { return real_.register_model(m); }
   Result<std::vector<RegisteredModel>> registered_models() override {
     return real_.registered_models();
   }

@@ -913,8 +913,8 @@ TEST_P(StoreContract, ModelRegistryRegistersIdempotentlyAndKeepsOneChampionAndOn
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message().find("m999999999999"), std::string::npos);
   EXPECT_NE(unknown.error().message().find("model list"), std::string::npos);
-  auto injected = store_->set_model_status("x'; DROP TABLE model_registry; --",
-                                           ModelStatus::kChampion, 6000);
+  auto injected =
+      store_->set_model_status("x'; DROP TABLE model_registry; --", ModelStatus::kChampion, 6000);
   ASSERT_FALSE(injected.ok());
   EXPECT_NE(injected.error().message().find("model version"), std::string::npos);
   struct Bad {
