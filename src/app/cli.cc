@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/ml_commands.h"
+#include "app/model_commands.h"
 #include "app/rules_commands.h"
 #include "core/log.h"
 
@@ -45,7 +46,8 @@ void add_common(CLI::App* cmd, CommonFlags& f, bool engine, bool simulator, bool
     cmd->add_option("--rules", f.rules, "rule-set YAML file (default: built-in rules)");
     cmd->add_option("--model", f.model,
                     "champion model folder (from `fraudwatch train`, or an XGBoost JSON); "
-                    "default: model.path in the config; none = rules only");
+                    "default: model.path in the config; none = the store registry's champion "
+                    "and shadow, followed while running (`fraudwatch model`), else rules only");
     cmd->add_option("--shadow-model", f.shadow_model,
                     "shadow model folder: scored and recorded beside the champion, never decides");
   }
@@ -265,6 +267,7 @@ int run_cli(int argc, char** argv) {
 
   std::shared_ptr<MlCommands> ml = add_ml_commands(app);                // train, evaluate
   std::shared_ptr<RulesCommands> rules_cmds = add_rules_commands(app);  // rules check|reload
+  std::shared_ptr<ModelCommands> model_cmds = add_model_commands(app);  // model register|...
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -283,6 +286,7 @@ int run_cli(int argc, char** argv) {
   spdlog::set_pattern("%^%l%$: %v");
   if (auto code = run_ml_commands(*ml)) return *code;
   if (auto code = run_rules_commands(*rules_cmds)) return *code;
+  if (auto code = run_model_commands(*model_cmds)) return *code;
   if (demo_cmd->parsed()) {
     if (!with_config(demo_flags, demo.config)) return 2;
     return run_demo(demo);

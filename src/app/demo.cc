@@ -15,6 +15,7 @@
 #include "app/lists_api.h"
 #include "app/live_stats.h"
 #include "app/model_serving.h"
+#include "app/registry_models.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
@@ -169,6 +170,18 @@ int run_demo(const DemoOptions& options) {
   engine_config.queue_batches = cfg.queue_batches;
   Engine engine(engine_config, rules, writer);
   engine.set_models(*models);
+  // Without --model/--shadow-model the engine serves the registry's champion and shadow and
+  // follows the registry (polled once a second below; POST /api/models/activate).
+  std::unique_ptr<RegistryModels> registry;
+  if (cfg.model_path.empty() && cfg.shadow_model_path.empty()) {
+    registry = std::make_unique<RegistryModels>(
+        **store, cfg,
+        [&engine](std::shared_ptr<const ModelBundle> m) { engine.set_models(std::move(m)); });
+    if (auto first = registry->poll(); !first.ok()) {
+      spdlog::error("{}", first.error().message());
+      return 2;
+    }
+  }
   Simulator sim(*valid);
   LiveStats stats;
 
@@ -186,6 +199,7 @@ int run_demo(const DemoOptions& options) {
   add_rules_routes(server, engine, reloader.get(),
                    [&writer] { return store_writer_prometheus(writer.stats()); });
   add_model_routes(server, engine, cfg);
+  add_registry_routes(server, engine, registry.get());
   add_list_routes(server, **store);
   if (Status st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message());
@@ -207,11 +221,10 @@ int run_demo(const DemoOptions& options) {
   });
   spdlog::info("fraudwatch demo: {} shards, rules {}, store {}", engine.shard_count(),
                rules->version(), describe_store(cfg));
-  if (*models) {
-    spdlog::info("models: champion {}, shadow {}, anomaly score {}",
-                 (*models)->champion ? (*models)->version : "none",
-                 (*models)->shadow ? (*models)->shadow_version : "none",
-                 (*models)->forest ? "on" : "off");
+  if (const std::shared_ptr<const ModelBundle> m = engine.models()) {
+    spdlog::info("models{}: champion {}, shadow {}, anomaly score {}",
+                 registry ? " from the registry" : "", m->champion ? m->version : "none",
+                 m->shadow ? m->shadow_version : "none", m->forest ? "on" : "off");
   }
   std::string host = cfg.bind == "0.0.0.0" ? "localhost" : cfg.bind;
   fmt::print(stderr, "\n  dashboard: http://{}:{}/   (Ctrl-C to stop)\n\n", host, server.port());
@@ -262,6 +275,7 @@ int run_demo(const DemoOptions& options) {
         log_reload(reloader->poll(), "file or store list changed");
         if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
       }
+      if (registry) log_registry_poll(registry->poll(), engine);
       sample();
       if (tty) {
         fmt::print(stderr, "\r{}\x1b[K", stats.status_line());

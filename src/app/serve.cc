@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/lists_api.h"
 #include "app/model_serving.h"
+#include "app/registry_models.h"
 #include "app/rules_api.h"
 #include "app/setup.h"
 #include "app/shutdown.h"
@@ -103,6 +104,18 @@ int run_serve(const ServeOptions& options) {
   ec2.queue_batches = cfg.queue_batches;
   Engine engine(ec2, rules, sink);
   engine.set_models(*models);
+  // Without --model/--shadow-model: the registry's champion and shadow, followed while running.
+  std::unique_ptr<RegistryModels> registry;
+  if (cfg.model_path.empty() && cfg.shadow_model_path.empty()) {
+    registry = std::make_unique<RegistryModels>(
+        **store, cfg,
+        [&engine](std::shared_ptr<const ModelBundle> m) { engine.set_models(std::move(m)); });
+    if (auto first = registry->poll(); !first.ok()) {
+      spdlog::error("{}", first.error().message());
+      return 2;
+    }
+    log_registry_poll(true, engine);
+  }
   KafkaSource source(cfg.kafka, engine, writer, **store, **producer);
   source_ptr.store(&source);
 
@@ -125,6 +138,7 @@ int run_serve(const ServeOptions& options) {
                engine.metrics().labels);
   });
   add_model_routes(server, engine, cfg);
+  add_registry_routes(server, engine, registry.get());
   add_list_routes(server, **store);
   add_ready_route(server, writer);
   if (Status st = server.start(); !st.ok()) {
@@ -160,9 +174,12 @@ int run_serve(const ServeOptions& options) {
       seen = n;
     }
     if (shutdown_requested()) return true;
-    if (reloader && Steady::now() >= next_reload_poll) {
-      log_reload(reloader->poll(), "file or store list changed");
-      if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
+    if ((reloader || registry) && Steady::now() >= next_reload_poll) {
+      if (reloader) {
+        log_reload(reloader->poll(), "file or store list changed");
+        if (take_reload_request()) log_reload(reloader->reload(), "SIGHUP");
+      }
+      if (registry) log_registry_poll(registry->poll(), engine);
       next_reload_poll = Steady::now() + std::chrono::seconds(1);
     }
     return options.duration_s > 0 &&

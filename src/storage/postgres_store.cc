@@ -31,7 +31,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 5> kMigrations = {{
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, R"sql(
 -- Identifiers use the "C" collation: byte order, no locale rules, so key comparisons in the
 -- b-trees are plain memcmp (measurably cheaper on the write path than a libc UTF-8 locale).
@@ -230,6 +230,24 @@ ALTER TABLE decisions ADD COLUMN model text;
 ALTER TABLE transactions DROP CONSTRAINT IF EXISTS transactions_pkey;
 CREATE INDEX transactions_id ON transactions USING hash (id);
 CREATE INDEX transactions_account_ts ON transactions (account_id, ts);
+)sql"},
+    // The model registry (docs/models.md, "Registry"), as in SQLite's migration 6. Migration 1's
+    // model_registry (models as blobs, keyed by name and a number) was never written by any
+    // fraudwatch, so it is replaced: a registered version is a model folder, found by its path,
+    // and the statuses are candidate, champion, shadow and retired. The partial unique index
+    // allows at most one champion and at most one shadow.
+    {6, R"sql(
+DROP TABLE IF EXISTS model_registry;
+CREATE TABLE model_registry (
+  version text COLLATE "C" PRIMARY KEY,  -- model_version(folder)
+  path text NOT NULL,                    -- the model folder, absolute
+  metrics text NOT NULL,                 -- JSON object summarising the folder's metadata
+  registered_at bigint NOT NULL,         -- UTC microseconds
+  status text NOT NULL CHECK (status IN ('candidate', 'champion', 'shadow', 'retired')),
+  status_at bigint NOT NULL              -- UTC microseconds of the last status change
+);
+CREATE UNIQUE INDEX model_registry_one_each ON model_registry (status)
+  WHERE status IN ('champion', 'shadow');
 )sql"},
 }};
 
@@ -639,6 +657,10 @@ class PostgresStore final : public Store {
                                     const std::vector<std::string>& values) override;
   Result<std::vector<std::string>> list_values(const std::string& name) override;
   Result<std::vector<std::pair<std::string, int64_t>>> lists() override;
+  Result<bool> register_model(const RegisteredModel& m) override;
+  Result<std::vector<RegisteredModel>> registered_models() override;
+  Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
+                                                          ModelStatus to, Timestamp at) override;
 
   // Connects the writer (if it is not) and sets up its session.
   Status ensure_writer();
@@ -1340,6 +1362,117 @@ Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::lists() {
         }
         return out;
       });
+}
+
+// Model registry: on a pooled connection, one transaction per call.
+
+namespace {
+
+constexpr int64_t kRegistryLockKey = 0x6677'6d6f'6465;  // pg_advisory_xact_lock key ("fwmode")
+
+constexpr const char* kRegistryColumns =
+    "SELECT version, path, metrics, registered_at, status, status_at FROM model_registry ";
+
+Result<RegisteredModel> read_registered_model(const PGresult* r, int row) {
+  RegisteredModel m;
+  m.version = pg_text(r, row, 0);
+  m.path = pg_text(r, row, 1);
+  m.metrics = pg_text(r, row, 2);
+  m.registered_at = pg_int64(r, row, 3);
+  const std::string status = pg_text(r, row, 4);
+  auto parsed = parse_model_status(status);
+  if (!parsed) {
+    return make_error("model_registry.status", "stored value '" + status +
+                                                   "' is not valid; the database was changed "
+                                                   "outside fraudwatch");
+  }
+  m.status = *parsed;
+  m.status_at = pg_int64(r, row, 5);
+  return m;
+}
+
+}  // namespace
+
+Result<bool> PostgresStore::register_model(const RegisteredModel& m) {
+  if (Status st = check_registered_model(m); !st.ok()) return st.error();
+  return readers_.with([&](PgConnection& c) -> Result<bool> {
+    const std::string at = std::to_string(m.registered_at);
+    // xmax = 0 tells a fresh insert from an update of an existing row.
+    auto r = c.exec_params(
+        "INSERT INTO model_registry (version, path, metrics, registered_at, status, status_at) "
+        "VALUES ($1, $2, $3, $4, 'candidate', $4) ON CONFLICT (version) DO UPDATE SET "
+        "path = excluded.path, metrics = excluded.metrics RETURNING (xmax = 0)",
+        {{m.version}, {m.path}, {m.metrics}, {at}});
+    if (!r.ok()) return r.error();
+    return PQntuples(r->get()) == 1 && pg_text(r->get(), 0, 0) == "t";
+  });
+}
+
+Result<std::vector<RegisteredModel>> PostgresStore::registered_models() {
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<RegisteredModel>> {
+    auto r =
+        c.exec(std::string(kRegistryColumns) + "ORDER BY registered_at, version COLLATE \"C\"");
+    if (!r.ok()) return r.error();
+    std::vector<RegisteredModel> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      auto m = read_registered_model(r->get(), row);
+      if (!m.ok()) return m.error();
+      out.push_back(std::move(m).value());
+    }
+    return out;
+  });
+}
+
+Result<std::vector<ModelStatusChange>> PostgresStore::set_model_status(const std::string& version,
+                                                                       ModelStatus to,
+                                                                       Timestamp at) {
+  if (Status st = check_model_version(version); !st.ok()) return st.error();
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<ModelStatusChange>> {
+    auto fail = [&](Error e) -> Result<std::vector<ModelStatusChange>> {
+      (void)c.exec("ROLLBACK");
+      return e;
+    };
+    if (auto r = c.exec("BEGIN"); !r.ok()) return r.error();
+    // Status changes from several processes run one at a time, so each sees the roles the
+    // previous one left (READ COMMITTED alone would let two new champions meet the index).
+    if (auto r = c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kRegistryLockKey) + ")");
+        !r.ok()) {
+      return fail(r.error());
+    }
+    const std::string target(to_string(to));
+    auto r = c.exec_params(std::string(kRegistryColumns) + "WHERE version = $1 OR status = $2",
+                           {{version}, {target}});
+    if (!r.ok()) return fail(r.error());
+    std::optional<ModelStatus> current;
+    std::vector<ModelStatusChange> changes;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      auto m = read_registered_model(r->get(), row);
+      if (!m.ok()) return fail(m.error());
+      if (m->version == version) {
+        current = m->status;
+      } else if (to == ModelStatus::kChampion) {
+        changes.push_back({m->version, m->status, ModelStatus::kRetired});
+      } else if (to == ModelStatus::kShadow) {
+        changes.push_back({m->version, m->status, ModelStatus::kCandidate});
+      }
+    }
+    if (!current) return fail(unknown_model_version(version));
+    if (*current == to) {
+      (void)c.exec("ROLLBACK");
+      return std::vector<ModelStatusChange>{};
+    }
+    changes.push_back({version, *current, to});
+    const std::string when = std::to_string(at);
+    for (const ModelStatusChange& ch : changes) {  // displaced versions first: frees the role
+      const std::string status(to_string(ch.to));
+      auto u =
+          c.exec_params("UPDATE model_registry SET status = $2, status_at = $3 WHERE version = $1",
+                        {{ch.version}, {status}, {when}});
+      if (!u.ok()) return fail(u.error());
+    }
+    if (auto cr = c.exec("COMMIT"); !cr.ok()) return fail(cr.error());
+    return changes;
+  });
 }
 
 int postgres_latest_schema_version() { return kMigrations.back().version; }

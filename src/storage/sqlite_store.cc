@@ -24,7 +24,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 5> kMigrations = {{
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, R"sql(
 CREATE TABLE transactions (
   id TEXT PRIMARY KEY NOT NULL,
@@ -150,6 +150,20 @@ CREATE TABLE named_lists (
     // feature contributions of flagged decisions, as one JSON object; NULL without models.
     {5, R"sql(
 ALTER TABLE decisions ADD COLUMN model TEXT;
+)sql"},
+    // The model registry (docs/models.md, "Registry"): one row per model version; the partial
+    // unique index allows at most one champion and at most one shadow.
+    {6, R"sql(
+CREATE TABLE model_registry (
+  version TEXT PRIMARY KEY NOT NULL,   -- model_version(folder)
+  path TEXT NOT NULL,                  -- the model folder, absolute
+  metrics TEXT NOT NULL,               -- JSON object summarising the folder's metadata
+  registered_at INTEGER NOT NULL,      -- UTC microseconds
+  status TEXT NOT NULL CHECK (status IN ('candidate', 'champion', 'shadow', 'retired')),
+  status_at INTEGER NOT NULL           -- UTC microseconds of the last status change
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX model_registry_one_each ON model_registry (status)
+  WHERE status IN ('champion', 'shadow');
 )sql"},
 }};
 
@@ -356,6 +370,10 @@ class SqliteStore final : public Store {
                                     const std::vector<std::string>& values) override;
   Result<std::vector<std::string>> list_values(const std::string& name) override;
   Result<std::vector<std::pair<std::string, int64_t>>> lists() override;
+  Result<bool> register_model(const RegisteredModel& m) override;
+  Result<std::vector<RegisteredModel>> registered_models() override;
+  Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
+                                                          ModelStatus to, Timestamp at) override;
 
  private:
   // Adds (or removes) values in one transaction on ldb_; returns the rows changed.
@@ -406,7 +424,8 @@ class SqliteStore final : public Store {
   // Partition checkpoints (the upsert is the writer's, the select the readers').
   Stmt upsert_partition_checkpoint_;  // writer only
   Stmt select_partition_checkpoint_;  // guarded by mu_
-  // Named lists: their own connection, so list changes never wait for the writer thread.
+  // Named lists and the model registry: their own connection, so list and registry changes
+  // never wait for the writer thread.
   std::mutex list_mu_;
   DbPtr ldb_;  // guarded by list_mu_
 };
@@ -1076,6 +1095,151 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::lists() {
   }
   if (rc != SQLITE_DONE) return db_error(ldb_.get(), "cannot read the lists from", "");
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model registry: on ldb_ (under list_mu_), one transaction per call.
+
+Result<bool> SqliteStore::register_model(const RegisteredModel& m) {
+  if (Status st = check_registered_model(m); !st.ok()) return st.error();
+  std::lock_guard lock(list_mu_);
+  sqlite3* db = ldb_.get();
+  if (auto st = exec(db, "BEGIN IMMEDIATE", "cannot register a model in"); !st.ok()) {
+    return st.error();
+  }
+  auto fail = [&](Error e) -> Result<bool> {
+    (void)exec(db, "ROLLBACK", "cannot roll back a registration in");
+    return e;
+  };
+  auto insert = prepare(db,
+                        "INSERT INTO model_registry (version, path, metrics, registered_at, "
+                        "status, status_at) VALUES (?1, ?2, ?3, ?4, 'candidate', ?4) "
+                        "ON CONFLICT (version) DO NOTHING");
+  if (!insert.ok()) return fail(insert.error());
+  sqlite3_stmt* s = insert->get();
+  bind_text(s, 1, m.version);
+  bind_text(s, 2, m.path);
+  bind_text(s, 3, m.metrics);
+  sqlite3_bind_int64(s, 4, m.registered_at);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    return fail(db_error(db, "cannot register model '" + m.version + "' in", ""));
+  }
+  const bool added = sqlite3_changes(db) > 0;
+  if (!added) {
+    auto update =
+        prepare(db, "UPDATE model_registry SET path = ?2, metrics = ?3 WHERE version = ?1");
+    if (!update.ok()) return fail(update.error());
+    sqlite3_stmt* u = update->get();
+    bind_text(u, 1, m.version);
+    bind_text(u, 2, m.path);
+    bind_text(u, 3, m.metrics);
+    if (sqlite3_step(u) != SQLITE_DONE) {
+      return fail(db_error(db, "cannot update model '" + m.version + "' in", ""));
+    }
+  }
+  if (auto st = exec(db, "COMMIT", "cannot commit a registration to"); !st.ok()) {
+    return fail(st.error());
+  }
+  return added;
+}
+
+namespace {
+
+// Reads the columns version, path, metrics, registered_at, status, status_at.
+Result<RegisteredModel> read_registered_model(sqlite3_stmt* s) {
+  RegisteredModel m;
+  m.version = column_text(s, 0);
+  m.path = column_text(s, 1);
+  m.metrics = column_text(s, 2);
+  m.registered_at = sqlite3_column_int64(s, 3);
+  const std::string status = column_text(s, 4);
+  auto parsed = parse_model_status(status);
+  if (!parsed) return corrupt("model_registry.status", status);
+  m.status = *parsed;
+  m.status_at = sqlite3_column_int64(s, 5);
+  return m;
+}
+
+constexpr const char* kRegistryColumns =
+    "SELECT version, path, metrics, registered_at, status, status_at FROM model_registry ";
+
+}  // namespace
+
+Result<std::vector<RegisteredModel>> SqliteStore::registered_models() {
+  std::lock_guard lock(list_mu_);
+  auto stmt =
+      prepare(ldb_.get(), std::string(kRegistryColumns) + "ORDER BY registered_at, version");
+  if (!stmt.ok()) return stmt.error();
+  sqlite3_stmt* s = stmt->get();
+  std::vector<RegisteredModel> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto m = read_registered_model(s);
+    if (!m.ok()) return m.error();
+    out.push_back(std::move(m).value());
+  }
+  if (rc != SQLITE_DONE) return db_error(ldb_.get(), "cannot read the model registry from", "");
+  return out;
+}
+
+Result<std::vector<ModelStatusChange>> SqliteStore::set_model_status(const std::string& version,
+                                                                     ModelStatus to, Timestamp at) {
+  if (Status st = check_model_version(version); !st.ok()) return st.error();
+  std::lock_guard lock(list_mu_);
+  sqlite3* db = ldb_.get();
+  if (auto st = exec(db, "BEGIN IMMEDIATE", "cannot change a model's status in"); !st.ok()) {
+    return st.error();
+  }
+  auto fail = [&](Error e) -> Result<std::vector<ModelStatusChange>> {
+    (void)exec(db, "ROLLBACK", "cannot roll back a model status change in");
+    return e;
+  };
+  auto select = prepare(db, std::string(kRegistryColumns) + "WHERE version = ?1 OR status = ?2");
+  if (!select.ok()) return fail(select.error());
+  sqlite3_stmt* s = select->get();
+  bind_text(s, 1, version);
+  const std::string_view target = to_string(to);
+  bind_text(s, 2, target);
+  std::optional<ModelStatus> current;
+  std::vector<ModelStatusChange> changes;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto m = read_registered_model(s);
+    if (!m.ok()) return fail(m.error());
+    if (m->version == version) {
+      current = m->status;
+    } else if (to == ModelStatus::kChampion) {
+      changes.push_back({m->version, m->status, ModelStatus::kRetired});
+    } else if (to == ModelStatus::kShadow) {
+      changes.push_back({m->version, m->status, ModelStatus::kCandidate});
+    }
+  }
+  if (rc != SQLITE_DONE) return fail(db_error(db, "cannot read the model registry from", ""));
+  if (!current) return fail(unknown_model_version(version));
+  if (*current == to) {
+    (void)exec(db, "ROLLBACK", "cannot roll back a model status change in");
+    return std::vector<ModelStatusChange>{};
+  }
+  changes.push_back({version, *current, to});
+  auto update = prepare(db,
+                        "UPDATE model_registry SET status = ?2, status_at = ?3 "
+                        "WHERE version = ?1");
+  if (!update.ok()) return fail(update.error());
+  sqlite3_stmt* u = update->get();
+  for (const ModelStatusChange& c : changes) {  // displaced versions first, frees the role
+    sqlite3_reset(u);
+    bind_text(u, 1, c.version);
+    const std::string_view status = to_string(c.to);
+    bind_text(u, 2, status);
+    sqlite3_bind_int64(u, 3, at);
+    if (sqlite3_step(u) != SQLITE_DONE) {
+      return fail(db_error(db, "cannot change the status of model '" + c.version + "' in", ""));
+    }
+  }
+  if (auto st = exec(db, "COMMIT", "cannot commit a model status change to"); !st.ok()) {
+    return fail(st.error());
+  }
+  return changes;
 }
 
 Result<std::vector<DecisionRow>> SqliteStore::account_transactions(const std::string& account_id,

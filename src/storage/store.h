@@ -17,6 +17,7 @@
 #include "core/result.h"
 #include "model/decision.h"
 #include "model/transaction.h"
+#include "storage/model_registry.h"
 
 namespace fw {
 
@@ -153,6 +154,24 @@ class Store {
   virtual Result<std::vector<std::string>> list_values(const std::string& name) = 0;
   // Every list and its number of values, by name.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> lists() = 0;
+
+  // The model registry (docs/models.md, "Registry"). Thread-safe, callable from any thread,
+  // independent of write(). Entries are checked with storage/model_registry.h (errors name the
+  // field). At most one champion and at most one shadow at any time (enforced by the schema).
+  // Registers m.version as a candidate at m.registered_at (status_at likewise). Idempotent: a
+  // version already registered keeps its status and registration time; its path and metrics
+  // are updated to m's (the same model.json moved or re-described). Returns true when new.
+  virtual Result<bool> register_model(const RegisteredModel& m) = 0;
+  // Every registered version, oldest registration first (then by version).
+  virtual Result<std::vector<RegisteredModel>> registered_models() = 0;
+  // Gives `version` the status `to` at time `at`, in one transaction: a new champion retires the
+  // old champion, a new shadow makes the old shadow a candidate again, and a champion made
+  // shadow (or the reverse) leaves that role empty. Returns every status changed, the asked
+  // version last; empty when it already had that status. An unknown version is an error
+  // naming it (unknown_model_version).
+  virtual Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
+                                                                  ModelStatus to,
+                                                                  Timestamp at) = 0;
 };
 
 // Write errors a retry cannot fix carry this tag at the end of their reason, so a writer can

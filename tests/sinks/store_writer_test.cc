@@ -173,6 +173,14 @@ class DownStore final : public Store {
     return real_.list_values(n);
   }
   Result<std::vector<std::pair<std::string, int64_t>>> lists() override { return real_.lists(); }
+  Result<bool> register_model(const RegisteredModel& m) override { return real_.register_model(m); }
+  Result<std::vector<RegisteredModel>> registered_models() override {
+    return real_.registered_models();
+  }
+  Result<std::vector<ModelStatusChange>> set_model_status(const std::string& v, ModelStatus to,
+                                                          Timestamp at) override {
+    return real_.set_model_status(v, to, at);
+  }
   std::atomic<int> attempts{0};
 
  private:

@@ -114,10 +114,10 @@ TEST(SqliteStore, MigrationFromVersion1RebuildsTheCounters) {
   }
   // Turn the file back into a version-1 database that already holds rows.
   // (Every later migration is undone too: 3 added engine_checkpoints, 4 named_lists, 5
-  // decisions.model.)
+  // decisions.model, 6 model_registry.)
   raw_sql(path,
           "DROP TABLE counters; DROP TABLE engine_checkpoints; DROP TABLE named_lists; "
-          "ALTER TABLE decisions DROP COLUMN model; "
+          "ALTER TABLE decisions DROP COLUMN model; DROP TABLE model_registry; "
           "DELETE FROM schema_migrations WHERE version >= 2");
   auto store = open_ok(path);
   ASSERT_NE(store, nullptr);

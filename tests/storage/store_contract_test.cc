@@ -797,6 +797,195 @@ TEST_P(StoreContract, RoundTripsTheModelPartOfADecision) {
   EXPECT_EQ((*recent)[0].decision.contributions.size(), 3u);
 }
 
+RegisteredModel registered(const std::string& version, Timestamp at) {
+  return {.version = version,
+          .path = "/models/" + version,
+          .metrics = R"({"roc_auc": 0.91, "average_precision": 0.52, "threshold": 0.4})",
+          .registered_at = at,
+          .status = ModelStatus::kCandidate,
+          .status_at = at};
+}
+
+const RegisteredModel* find_model(const std::vector<RegisteredModel>& all, const std::string& v) {
+  for (const RegisteredModel& m : all) {
+    if (m.version == v) return &m;
+  }
+  return nullptr;
+}
+
+std::string status_of(Store& store, const std::string& v) {
+  auto all = store.registered_models();
+  EXPECT_TRUE(all.ok()) << all.error().message();
+  if (!all.ok()) return "?";
+  const RegisteredModel* m = find_model(*all, v);
+  return m == nullptr ? "missing" : std::string(to_string(m->status));
+}
+
+TEST_P(StoreContract, ModelRegistryRegistersIdempotentlyAndKeepsOneChampionAndOneShadow) {
+  auto empty = store_->registered_models();
+  ASSERT_TRUE(empty.ok()) << empty.error().message();
+  EXPECT_TRUE(empty->empty());
+
+  auto first = store_->register_model(registered("m000000000001", 100));
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  EXPECT_TRUE(*first);
+  ASSERT_TRUE(store_->register_model(registered("m000000000002", 200)).ok());
+  ASSERT_TRUE(store_->register_model(registered("m000000000003", 300)).ok());
+
+  // Idempotent: the same version again is not new, keeps its time and status, takes the path.
+  RegisteredModel moved = registered("m000000000001", 999);
+  moved.path = "/elsewhere/it's here \xc3\xa9";
+  moved.metrics = R"({"roc_auc": 0.93})";
+  auto again = store_->register_model(moved);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_FALSE(*again);
+  auto all = store_->registered_models();
+  ASSERT_TRUE(all.ok()) << all.error().message();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].version, "m000000000001");  // oldest registration first
+  EXPECT_EQ((*all)[2].version, "m000000000003");
+  EXPECT_EQ((*all)[0].registered_at, 100);
+  EXPECT_EQ((*all)[0].status_at, 100);
+  EXPECT_EQ((*all)[0].status, ModelStatus::kCandidate);
+  EXPECT_EQ((*all)[0].path, moved.path);
+  EXPECT_EQ((*all)[0].metrics, moved.metrics);
+  EXPECT_EQ((*all)[1].metrics, registered("x", 0).metrics);  // the JSON text as given
+
+  // The first champion displaces nobody.
+  auto c1 = store_->set_model_status("m000000000001", ModelStatus::kChampion, 1000);
+  ASSERT_TRUE(c1.ok()) << c1.error().message();
+  ASSERT_EQ(c1->size(), 1u);
+  EXPECT_EQ((*c1)[0].version, "m000000000001");
+  EXPECT_EQ((*c1)[0].from, ModelStatus::kCandidate);
+  EXPECT_EQ((*c1)[0].to, ModelStatus::kChampion);
+  // Again: nothing changes.
+  auto same = store_->set_model_status("m000000000001", ModelStatus::kChampion, 1001);
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  EXPECT_TRUE(same->empty());
+
+  // A new champion retires the old one, in the same call.
+  auto c2 = store_->set_model_status("m000000000002", ModelStatus::kChampion, 2000);
+  ASSERT_TRUE(c2.ok()) << c2.error().message();
+  ASSERT_EQ(c2->size(), 2u);
+  EXPECT_EQ((*c2)[0].version, "m000000000001");
+  EXPECT_EQ((*c2)[0].to, ModelStatus::kRetired);
+  EXPECT_EQ((*c2)[1].version, "m000000000002");
+  EXPECT_EQ(status_of(*store_, "m000000000001"), "retired");
+  EXPECT_EQ(status_of(*store_, "m000000000002"), "champion");
+  auto after = store_->registered_models();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(find_model(*after, "m000000000002")->status_at, 2000);
+  EXPECT_EQ(find_model(*after, "m000000000001")->status_at, 2000);
+  EXPECT_EQ(find_model(*after, "m000000000003")->status_at, 300);
+
+  // Shadows: a new shadow sends the old one back to candidate; the champion is untouched.
+  ASSERT_TRUE(store_->set_model_status("m000000000003", ModelStatus::kShadow, 3000).ok());
+  auto s2 = store_->set_model_status("m000000000001", ModelStatus::kShadow, 3100);
+  ASSERT_TRUE(s2.ok()) << s2.error().message();
+  ASSERT_EQ(s2->size(), 2u);
+  EXPECT_EQ((*s2)[0].version, "m000000000003");
+  EXPECT_EQ((*s2)[0].from, ModelStatus::kShadow);
+  EXPECT_EQ((*s2)[0].to, ModelStatus::kCandidate);
+  EXPECT_EQ(status_of(*store_, "m000000000001"), "shadow");
+  EXPECT_EQ(status_of(*store_, "m000000000002"), "champion");
+
+  // The shadow promoted to champion leaves the shadow role empty and retires the champion.
+  auto c3 = store_->set_model_status("m000000000001", ModelStatus::kChampion, 4000);
+  ASSERT_TRUE(c3.ok()) << c3.error().message();
+  ASSERT_EQ(c3->size(), 2u);
+  EXPECT_EQ((*c3)[1].from, ModelStatus::kShadow);
+  auto roles = store_->registered_models();
+  ASSERT_TRUE(roles.ok());
+  int champions = 0, shadows = 0;
+  for (const RegisteredModel& m : *roles) {
+    champions += m.status == ModelStatus::kChampion ? 1 : 0;
+    shadows += m.status == ModelStatus::kShadow ? 1 : 0;
+  }
+  EXPECT_EQ(champions, 1);
+  EXPECT_EQ(shadows, 0);
+  // Retiring the champion leaves no champion (the CLI guards this; the store allows it).
+  ASSERT_TRUE(store_->set_model_status("m000000000001", ModelStatus::kRetired, 5000).ok());
+  EXPECT_EQ(status_of(*store_, "m000000000001"), "retired");
+  ASSERT_TRUE(store_->set_model_status("m000000000003", ModelStatus::kCandidate, 5100).ok());
+
+  // Unknown versions and hostile input are refused naming the field; nothing changes.
+  auto unknown = store_->set_model_status("m999999999999", ModelStatus::kChampion, 6000);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message().find("m999999999999"), std::string::npos);
+  EXPECT_NE(unknown.error().message().find("model list"), std::string::npos);
+  auto injected =
+      store_->set_model_status("x'; DROP TABLE model_registry; --", ModelStatus::kChampion, 6000);
+  ASSERT_FALSE(injected.ok());
+  EXPECT_NE(injected.error().message().find("model version"), std::string::npos);
+  struct Bad {
+    RegisteredModel m;
+    std::string message;
+  };
+  std::vector<Bad> bad;
+  bad.push_back({registered("", 1), "model version: is empty"});
+  bad.push_back({registered(std::string(65, 'm'), 1), "model version: is 65 bytes"});
+  bad.push_back({registered("m 1", 1), "model version: may contain only"});
+  RegisteredModel no_path = registered("m-nopath", 1);
+  no_path.path.clear();
+  bad.push_back({no_path, "model path: is empty"});
+  RegisteredModel nul_path = registered("m-nul", 1);
+  nul_path.path = std::string("/a\0b", 4);
+  bad.push_back({nul_path, "model path: contains a NUL"});
+  RegisteredModel long_path = registered("m-long", 1);
+  long_path.path = std::string(4097, 'p');
+  bad.push_back({long_path, "model path: is 4097 bytes"});
+  RegisteredModel not_json = registered("m-json", 1);
+  not_json.metrics = "{\"roc_auc\": ";
+  bad.push_back({not_json, "model metrics: must be a JSON object"});
+  RegisteredModel array = registered("m-array", 1);
+  array.metrics = "[1, 2]";
+  bad.push_back({array, "model metrics: must be a JSON object"});
+  RegisteredModel huge = registered("m-huge", 1);
+  huge.metrics = "{\"x\": \"" + std::string(70'000, 'x') + "\"}";
+  bad.push_back({huge, "model metrics: is 70009 bytes"});
+  for (const Bad& b : bad) {
+    auto r = store_->register_model(b.m);
+    ASSERT_FALSE(r.ok()) << b.message;
+    EXPECT_NE(r.error().message().find(b.message), std::string::npos) << r.error().message();
+  }
+  auto final_rows = store_->registered_models();
+  ASSERT_TRUE(final_rows.ok());
+  EXPECT_EQ(final_rows->size(), 3u);
+  EXPECT_EQ(status_of(*store_, "m000000000002"), "retired");
+  EXPECT_EQ(status_of(*store_, "m000000000003"), "candidate");
+}
+
+// Many threads promoting different versions at once: every call succeeds, and at the end there
+// is exactly one champion and every replaced one is retired.
+TEST_P(StoreContract, ConcurrentActivationsLeaveExactlyOneChampion) {
+  const int kVersions = 6;
+  for (int i = 0; i < kVersions; ++i) {
+    ASSERT_TRUE(store_->register_model(registered("mc" + std::to_string(i), i)).ok());
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kVersions; ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 5; ++round) {
+        auto r = store_->set_model_status("mc" + std::to_string((i + round) % kVersions),
+                                          ModelStatus::kChampion, 1000 + round);
+        if (!r.ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto all = store_->registered_models();
+  ASSERT_TRUE(all.ok()) << all.error().message();
+  int champions = 0, retired = 0;
+  for (const RegisteredModel& m : *all) {
+    champions += m.status == ModelStatus::kChampion ? 1 : 0;
+    retired += m.status == ModelStatus::kRetired ? 1 : 0;
+  }
+  EXPECT_EQ(champions, 1);
+  EXPECT_EQ(retired, kVersions - 1);  // every version was champion once; all but one replaced
+  EXPECT_EQ(failures.load(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<StoreFactory>& info) {
                            return info.param.name;
