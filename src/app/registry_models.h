@@ -1,5 +1,5 @@
 // Models from the store's registry in a running engine (docs/models.md, "Registry";
-// docs/adr/0014-registry-driven-model-activation.md): demo and serve started without --model serve
+// docs/adr/0015-registry-driven-model-activation.md): demo and serve started without --model serve
 // the registry's champion and shadow, and follow the registry while they run. poll() (once a
 // second from the command's loop, beside the rule reloader) reads the registry and, when its
 // champion or shadow changed, loads their folders and swaps them into the engine through
