@@ -202,8 +202,14 @@ size_t exec_many(const Program& p, const uint32_t* starts, size_t n, const Trans
                                        &&L_kAddConst,
                                        &&L_kSubConst,
                                        &&L_kMulConst,
-                                       &&L_kDivConst};
-  static_assert(std::size(kTable) == static_cast<size_t>(Op::kDivConst) + 1,
+                                       &&L_kDivConst,
+                                       &&L_kCmpEq,
+                                       &&L_kCmpNe,
+                                       &&L_kCmpLt,
+                                       &&L_kCmpLe,
+                                       &&L_kCmpGt,
+                                       &&L_kCmpGe};
+  static_assert(std::size(kTable) == static_cast<size_t>(Op::kCmpGe) + 1,
                 "one handler per Op, in Op's order");
 next_rule:
   sp = st;
@@ -347,6 +353,43 @@ next_rule:
   FW_NEXT;
   FW_OP(kDivConst) : sp[0] /= in->k;
   FW_NEXT;
+  // The operands are read before the pop: FW_RESULT may push the result in their place.
+  FW_OP(kCmpEq) : {
+    const bool v = sp[-1] == sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpNe) : {
+    const bool v = sp[-1] != sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpLt) : {
+    const bool v = sp[-1] < sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpLe) : {
+    const bool v = sp[-1] <= sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpGt) : {
+    const bool v = sp[-1] > sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpGe) : {
+    const bool v = sp[-1] >= sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
 #if !FW_THREADED
 }
 }

@@ -487,6 +487,19 @@ void order_checks(std::vector<rules::PreCheck>& checks, const std::map<CheckKey,
 std::atomic<bool> g_wide_prefilter{true};
 
 #if FW_PREFILTER_AVX2
+// The result bits of the four first checks from i (see first_checks_avx2).
+__attribute__((target("avx2"))) inline uint64_t check_block_avx2(const double* row,
+                                                                 const double* lo, const double* hi,
+                                                                 const uint32_t* slot, size_t i) {
+  const __m128i idx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(slot + i));
+  // The masked form with every lane on: the plain one trips GCC's maybe-uninitialized.
+  const __m256d ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  const __m256d x = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), row, idx, ones, 8);
+  const __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, _mm256_loadu_pd(lo + i), _CMP_GE_OQ),
+                                   _mm256_cmp_pd(x, _mm256_loadu_pd(hi + i), _CMP_LE_OQ));
+  return static_cast<uint64_t>(_mm256_movemask_pd(in));
+}
+
 // The first-check pass of RuleSet::first_checks, four checks per instruction: the four values
 // are gathered from the row by slot, compared with lo and hi (ordered compares: false for NaN,
 // as in the portable pass), and their four result bits appended. Compiled for AVX2 only here;
@@ -495,18 +508,16 @@ __attribute__((target("avx2"))) void first_checks_avx2(const double* row, const 
                                                        const double* hi, const uint32_t* slot,
                                                        const uint64_t* negate, size_t padded,
                                                        uint64_t* pass) {
-  const __m256d ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
   for (size_t w = 0; w * 64 < padded; ++w) {
     const size_t end = std::min(padded, w * 64 + 64);
     uint64_t bits = 0;
-    for (size_t i = w * 64; i < end; i += 4) {
-      const __m128i idx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(slot + i));
-      // The masked form with every lane on: the plain one trips GCC's maybe-uninitialized.
-      const __m256d x = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), row, idx, ones, 8);
-      const __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, _mm256_loadu_pd(lo + i), _CMP_GE_OQ),
-                                       _mm256_cmp_pd(x, _mm256_loadu_pd(hi + i), _CMP_LE_OQ));
-      bits |= static_cast<uint64_t>(_mm256_movemask_pd(in)) << (i % 64);
+    size_t i = w * 64;
+    for (; i + 8 <= end; i += 8) {
+      bits |= (check_block_avx2(row, lo, hi, slot, i) |
+               (check_block_avx2(row, lo, hi, slot, i + 4) << 4))
+              << (i % 64);
     }
+    if (i < end) bits |= check_block_avx2(row, lo, hi, slot, i) << (i % 64);
     pass[w] = bits ^ negate[w];
   }
 }
@@ -901,13 +912,6 @@ void RuleSet::first_checks(const double* row, uint64_t* pass) const {
   const double* const hi = pre_hi_.data();
   const uint32_t* const slot = pre_slot_.data();
   const size_t padded = pre_lo_.size();
-#if FW_PREFILTER_AVX2
-  static_assert(kPreBlock == 4, "the AVX2 pass compares four checks at a time");
-  if (wide_prefilter_) {
-    first_checks_avx2(row, lo, hi, slot, pre_negate_.data(), padded, pass);
-    return;
-  }
-#endif
   static_assert(64 % kPreBlock == 0, "a block of checks never straddles two words");
   for (size_t w = 0; w * 64 < padded; ++w) {
     const size_t end = std::min(padded, w * 64 + 64);
@@ -956,7 +960,18 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
       static_cast<double>(tx.amount.minor);
   // Bit i of pass[i / 64]: rule i's first check passed.
   uint64_t pass[(kMaxRules + 63) / 64];
+#if FW_PREFILTER_AVX2
+  static_assert(kPreBlock == 4, "the AVX2 pass compares four checks at a time");
+  // Called from here, not from first_checks, which would save registers for its own loop.
+  if (wide_prefilter_) {
+    first_checks_avx2(row, pre_lo_.data(), pre_hi_.data(), pre_slot_.data(), pre_negate_.data(),
+                      pre_lo_.size(), pass);
+  } else {
+    first_checks(row, pass);
+  }
+#else
   first_checks(row, pass);
+#endif
   // The further checks of the few rules left, each rule's checks in order, in rule order. A
   // rule stops at its first false check: most rules left fail their second check, and a
   // branch per check costs less than evaluating them all.

@@ -165,8 +165,9 @@ class RuleSet {
     std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
   };
   void count_hit(int shard, uint32_t rule, Timestamp ts) const;
-  // The prefilter's first pass: sets bit i of pass[i / 64] when rule i's first check passes
-  // on `row` (see evaluate). Writes pre_negate_.size() words.
+  // The prefilter's first pass (portable; evaluate runs the AVX2 one instead when it can): sets
+  // bit i of pass[i / 64] when rule i's first check passes on `row` (see evaluate). Writes
+  // pre_negate_.size() words.
   void first_checks(const double* row, uint64_t* pass) const;
 
   std::string name_;
