@@ -152,10 +152,20 @@ FW_INLINE double amount_major(const Transaction& tx, double& major) {
     goto next_rule;                                       \
   } while (0)
 
+// GCC's cross-jumping would merge the handlers' identical dispatch tails into one shared copy,
+// adding a jump per instruction executed (about 20 per transaction of the 50-rule benchmark,
+// BENCHMARKS.md "Rules"); keep them apart. GCC only: the attribute is its own.
+#if defined(__GNUC__) && !defined(__clang__)
+#define FW_NO_CROSSJUMPING __attribute__((optimize("no-crossjumping")))
+#else
+#define FW_NO_CROSSJUMPING
+#endif
+
 // Runs the expressions starting at starts[0..n) (see Program::run_many). One function for
 // all rules of a transaction, so the label table is static and major(amount) is computed once.
-size_t exec_many(const Program& p, const uint32_t* starts, size_t n, const Transaction& tx,
-                 const FeatureVector& f, uint32_t* fired) {
+FW_NO_CROSSJUMPING size_t exec_many(const Program& p, const uint32_t* starts, size_t n,
+                                    const Transaction& tx, const FeatureVector& f,
+                                    uint32_t* fired) {
   if (n == 0) return 0;
   const Instr* const code = p.code.data();
   double major = std::numeric_limits<double>::quiet_NaN();
@@ -396,6 +406,7 @@ next_rule:
 #endif
 }
 
+#undef FW_NO_CROSSJUMPING
 #undef FW_RESULT
 #undef FW_RETURN
 #undef FW_NEXT
