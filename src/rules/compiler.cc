@@ -203,6 +203,12 @@ bool guardable(Op op) {
     case Op::kStrIn:
     case Op::kNumIn:
     case Op::kCmp:
+    case Op::kCmpEq:
+    case Op::kCmpNe:
+    case Op::kCmpLt:
+    case Op::kCmpLe:
+    case Op::kCmpGt:
+    case Op::kCmpGe:
       return true;
     default:
       return false;
@@ -828,7 +834,12 @@ class Compiler {
     if (fused(l, r, cmp) || fused(r, l, flipped(cmp))) return;
     emit(l);
     emit(r);
-    push_instr(instr(Op::kCmp, cmp), -1);
+    // One opcode per operator, so running it needs no switch on the operator.
+    static_assert(static_cast<int>(Op::kCmpGe) - static_cast<int>(Op::kCmpEq) ==
+                      static_cast<int>(Cmp::kGe) - static_cast<int>(Cmp::kEq),
+                  "kCmpEq..kCmpGe follow Cmp's order");
+    const auto op = static_cast<Op>(static_cast<int>(Op::kCmpEq) + static_cast<int>(cmp));
+    push_instr(instr(op, cmp), -1);
   }
 
   void emit_in(const Node& n) {

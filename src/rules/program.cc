@@ -140,7 +140,7 @@ FW_INLINE double amount_major(const Transaction& tx, double& major) {
     if (in->flags & kGuardFlag) { \
       if (!v_) FW_RETURN(false);  \
     } else {                      \
-      st[++sp] = v_ ? 1 : 0;      \
+      (++sp)[0] = v_ ? 1 : 0;     \
     }                             \
   } while (0)
 
@@ -152,15 +152,25 @@ FW_INLINE double amount_major(const Transaction& tx, double& major) {
     goto next_rule;                                       \
   } while (0)
 
+// GCC's cross-jumping would merge the handlers' identical dispatch tails into one shared copy,
+// adding a jump per instruction executed (about 20 per transaction of the 50-rule benchmark,
+// BENCHMARKS.md "Rules"); keep them apart. GCC only: the attribute is its own.
+#if defined(__GNUC__) && !defined(__clang__)
+#define FW_NO_CROSSJUMPING __attribute__((optimize("no-crossjumping")))
+#else
+#define FW_NO_CROSSJUMPING
+#endif
+
 // Runs the expressions starting at starts[0..n) (see Program::run_many). One function for
 // all rules of a transaction, so the label table is static and major(amount) is computed once.
-size_t exec_many(const Program& p, const uint32_t* starts, size_t n, const Transaction& tx,
-                 const FeatureVector& f, uint32_t* fired) {
+FW_NO_CROSSJUMPING size_t exec_many(const Program& p, const uint32_t* starts, size_t n,
+                                    const Transaction& tx, const FeatureVector& f,
+                                    uint32_t* fired) {
   if (n == 0) return 0;
   const Instr* const code = p.code.data();
   double major = std::numeric_limits<double>::quiet_NaN();
-  double st[kMaxStack];
-  int sp = -1;  // index of the top
+  double st[kMaxStack + 1];
+  double* sp = st;  // the top; st[0] is never used, the first push writes st[1]
   const Instr* ip = nullptr;
   const Instr* in = nullptr;
   size_t i = 0;
@@ -202,80 +212,86 @@ size_t exec_many(const Program& p, const uint32_t* starts, size_t n, const Trans
                                        &&L_kAddConst,
                                        &&L_kSubConst,
                                        &&L_kMulConst,
-                                       &&L_kDivConst};
-  static_assert(std::size(kTable) == static_cast<size_t>(Op::kDivConst) + 1,
+                                       &&L_kDivConst,
+                                       &&L_kCmpEq,
+                                       &&L_kCmpNe,
+                                       &&L_kCmpLt,
+                                       &&L_kCmpLe,
+                                       &&L_kCmpGt,
+                                       &&L_kCmpGe};
+  static_assert(std::size(kTable) == static_cast<size_t>(Op::kCmpGe) + 1,
                 "one handler per Op, in Op's order");
 next_rule:
-  sp = -1;
+  sp = st;
   ip = code + starts[i];
   FW_NEXT;
 #else
 next_rule:
-  sp = -1;
+  sp = st;
   ip = code + starts[i];
   for (;;) {
     in = ip++;
     switch (in->op) {
 #endif
-  FW_OP(kConst) : st[++sp] = in->k;
+  FW_OP(kConst) : (++sp)[0] = in->k;
   FW_NEXT;
-  FW_OP(kFeature) : st[++sp] = f.values[in->a];
+  FW_OP(kFeature) : (++sp)[0] = f.values[in->a];
   FW_NEXT;
-  FW_OP(kTxNumber) : st[++sp] = number_of(tx, static_cast<TxNumber>(in->a));
+  FW_OP(kTxNumber) : (++sp)[0] = number_of(tx, static_cast<TxNumber>(in->a));
   FW_NEXT;
-  FW_OP(kTxCode) : st[++sp] = code_of(tx, static_cast<TxCode>(in->a));
+  FW_OP(kTxCode) : (++sp)[0] = code_of(tx, static_cast<TxCode>(in->a));
   FW_NEXT;
   FW_OP(kFeatureCmpConst) : FW_RESULT(compare(in->cmp, f.values[in->a], in->k));
   FW_NEXT;
   FW_OP(kTxCodeCmpConst)
       : FW_RESULT(compare(in->cmp, code_of(tx, static_cast<TxCode>(in->a)), in->k));
   FW_NEXT;
-  FW_OP(kAdd) : st[sp - 1] += st[sp];
+  FW_OP(kAdd) : sp[-1] += sp[0];
   --sp;
   FW_NEXT;
-  FW_OP(kSub) : st[sp - 1] -= st[sp];
+  FW_OP(kSub) : sp[-1] -= sp[0];
   --sp;
   FW_NEXT;
-  FW_OP(kMul) : st[sp - 1] *= st[sp];
+  FW_OP(kMul) : sp[-1] *= sp[0];
   --sp;
   FW_NEXT;
-  FW_OP(kDiv) : st[sp - 1] /= st[sp];
+  FW_OP(kDiv) : sp[-1] /= sp[0];
   --sp;
   FW_NEXT;
-  FW_OP(kNeg) : st[sp] = -st[sp];
+  FW_OP(kNeg) : sp[0] = -sp[0];
   FW_NEXT;
   FW_OP(kCmp) : {
-    const bool v = compare(in->cmp, st[sp - 1], st[sp]);
+    const bool v = compare(in->cmp, sp[-1], sp[0]);
     sp -= 2;
     FW_RESULT(v);
     FW_NEXT;
   }
-  FW_OP(kNot) : st[sp] = st[sp] == 0 ? 1 : 0;
+  FW_OP(kNot) : sp[0] = sp[0] == 0 ? 1 : 0;
   FW_NEXT;
-  FW_OP(kAndJump) : if (st[sp] == 0) { ip = code + in->b; }
+  FW_OP(kAndJump) : if (sp[0] == 0) { ip = code + in->b; }
   else {
     --sp;
   }
   FW_NEXT;
-  FW_OP(kOrJump) : if (st[sp] != 0) { ip = code + in->b; }
+  FW_OP(kOrJump) : if (sp[0] != 0) { ip = code + in->b; }
   else {
     --sp;
   }
   FW_NEXT;
-  FW_OP(kAbs) : st[sp] = std::fabs(st[sp]);
+  FW_OP(kAbs) : sp[0] = std::fabs(sp[0]);
   FW_NEXT;
-  FW_OP(kMin) : st[sp - 1] = std::min(st[sp - 1], st[sp]);
+  FW_OP(kMin) : sp[-1] = std::min(sp[-1], sp[0]);
   --sp;
   FW_NEXT;
-  FW_OP(kMax) : st[sp - 1] = std::max(st[sp - 1], st[sp]);
+  FW_OP(kMax) : sp[-1] = std::max(sp[-1], sp[0]);
   --sp;
   FW_NEXT;
-  FW_OP(kLog) : st[sp] = std::log(st[sp]);
+  FW_OP(kLog) : sp[0] = std::log(sp[0]);
   FW_NEXT;
   FW_OP(kHour) : {
     int64_t h = tx.ts / kMicrosPerHour;
     if (tx.ts < 0 && tx.ts % kMicrosPerHour != 0) --h;
-    st[++sp] = static_cast<double>(((h % 24) + 24) % 24);
+    (++sp)[0] = static_cast<double>(((h % 24) + 24) % 24);
     FW_NEXT;
   }
   FW_OP(kWeekday) : {
@@ -283,10 +299,10 @@ next_rule:
     if (tx.ts < 0 && tx.ts % kMicrosPerHour != 0) --h;
     const int64_t day = h >= 0 ? h / 24 : (h - 23) / 24;
     // 1970-01-01 was a Thursday (3 when Monday is 0).
-    st[++sp] = static_cast<double>(((day + 3) % 7 + 7) % 7);
+    (++sp)[0] = static_cast<double>(((day + 3) % 7 + 7) % 7);
     FW_NEXT;
   }
-  FW_OP(kDistance) : st[sp - 3] = haversine_km(st[sp - 3], st[sp - 2], st[sp - 1], st[sp]);
+  FW_OP(kDistance) : sp[-3] = haversine_km(sp[-3], sp[-2], sp[-1], sp[0]);
   sp -= 3;
   FW_NEXT;
   FW_OP(kMoneyCmp) : {
@@ -328,31 +344,69 @@ next_rule:
   }
   FW_OP(kNumIn) : {
     const std::vector<double>& set = p.num_sets[in->b];
-    const bool hit = std::binary_search(set.begin(), set.end(), st[sp]);
+    const bool hit = std::binary_search(set.begin(), set.end(), sp[0]);
     --sp;
     FW_RESULT(hit);
     FW_NEXT;
   }
-  FW_OP(kGuard) : if (st[sp--] == 0) FW_RETURN(false);
+  FW_OP(kGuard) : if ((sp--)[0] == 0) FW_RETURN(false);
   FW_NEXT;
-  FW_OP(kRet) : FW_RETURN(st[sp] != 0);
+  FW_OP(kRet) : FW_RETURN(sp[0] != 0);
   FW_OP(kRetTrue) : FW_RETURN(true);
-  FW_OP(kAmountMajor) : st[++sp] = amount_major(tx, major);
+  FW_OP(kAmountMajor) : (++sp)[0] = amount_major(tx, major);
   FW_NEXT;
-  FW_OP(kAddConst) : st[sp] += in->k;
+  FW_OP(kAddConst) : sp[0] += in->k;
   FW_NEXT;
-  FW_OP(kSubConst) : st[sp] -= in->k;
+  FW_OP(kSubConst) : sp[0] -= in->k;
   FW_NEXT;
-  FW_OP(kMulConst) : st[sp] *= in->k;
+  FW_OP(kMulConst) : sp[0] *= in->k;
   FW_NEXT;
-  FW_OP(kDivConst) : st[sp] /= in->k;
+  FW_OP(kDivConst) : sp[0] /= in->k;
   FW_NEXT;
+  // The operands are read before the pop: FW_RESULT may push the result in their place.
+  FW_OP(kCmpEq) : {
+    const bool v = sp[-1] == sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpNe) : {
+    const bool v = sp[-1] != sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpLt) : {
+    const bool v = sp[-1] < sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpLe) : {
+    const bool v = sp[-1] <= sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpGt) : {
+    const bool v = sp[-1] > sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
+  FW_OP(kCmpGe) : {
+    const bool v = sp[-1] >= sp[0];
+    sp -= 2;
+    FW_RESULT(v);
+    FW_NEXT;
+  }
 #if !FW_THREADED
 }
 }
 #endif
 }
 
+#undef FW_NO_CROSSJUMPING
 #undef FW_RESULT
 #undef FW_RETURN
 #undef FW_NEXT

@@ -54,6 +54,14 @@ enum class Op : uint8_t {
   kSubConst,     // top -= k
   kMulConst,     // top *= k
   kDivConst,     // top /= k
+  // kCmp specialised by operator (what the compiler emits; no switch on Cmp when run), in
+  // Cmp's order: kCmpEq + cmp.
+  kCmpEq,
+  kCmpNe,
+  kCmpLt,
+  kCmpLe,
+  kCmpGt,
+  kCmpGe,
 };
 
 // Instr::flags bit: instead of pushing its true/false result, the instruction returns false

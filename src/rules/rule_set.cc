@@ -3,10 +3,17 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FW_PREFILTER_AVX2 1
+#else
+#define FW_PREFILTER_AVX2 0
+#endif
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -15,8 +22,10 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "rules/default_rules.h"
 
@@ -410,12 +419,6 @@ std::vector<rules::PreCheck> prefilter_checks(const rules::Program& p, const rul
   return out;
 }
 
-// Merges a rule's plain range checks on the same value into one (the conjunction of two
-// ranges is their intersection: "local_hour between 5 and 4" becomes a check nothing passes),
-// then orders them so the first is the one most likely to fail, as far as the shape tells:
-// equalities and two-sided ranges, then one-sided ranges, then the currency (rarely differs in
-// one market), then negations ("!=", bare true/false features). The order cannot change a
-// rule's result: all checks must pass. An empty list gets an always-true check.
 // Whether the prefilter decides this instruction exactly: a fused comparison of a feature or
 // an enumerated code with a constant, as a top-level guard (compare_check is exact for both).
 // The score slots (model_score, anomaly_score) come after the features and are not in the
@@ -426,7 +429,10 @@ bool exact_guard(const rules::Instr& in) {
   return in.op == rules::Op::kTxCodeCmpConst;
 }
 
-void order_checks(std::vector<rules::PreCheck>& checks) {
+// Merges a rule's plain range checks on the same value into one (the conjunction of two
+// ranges is their intersection: "local_hour between 5 and 4" becomes a check nothing passes).
+// An empty list gets an always-true check.
+void merge_checks(std::vector<rules::PreCheck>& checks) {
   std::vector<rules::PreCheck> merged;
   for (const rules::PreCheck& c : checks) {
     bool done = false;
@@ -440,20 +446,87 @@ void order_checks(std::vector<rules::PreCheck>& checks) {
     }
     if (!done) merged.push_back(c);
   }
-  const auto currency =
-      static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency));
-  auto rank = [&](const rules::PreCheck& c) {
-    if (c.negate != 0) return 3;
-    if (c.slot == currency) return 2;
-    if (std::isinf(c.lo) || std::isinf(c.hi)) return 1;
-    return 0;
-  };
-  std::stable_sort(
-      merged.begin(), merged.end(),
-      [&](const rules::PreCheck& a, const rules::PreCheck& b) { return rank(a) < rank(b); });
   if (merged.empty()) merged.push_back(always_true_check());
   checks = std::move(merged);
 }
+
+// Identifies a check across rules (bit patterns, so NaN bounds compare too).
+using CheckKey = std::tuple<uint32_t, uint32_t, uint64_t, uint64_t>;
+CheckKey check_key(const rules::PreCheck& c) {
+  return {c.slot, c.negate, std::bit_cast<uint64_t>(c.lo), std::bit_cast<uint64_t>(c.hi)};
+}
+
+// Orders a rule's merged checks so the first is the one most likely to fail, as far as the
+// rule set tells: first the checks fewest rules share (a check many rules repeat, such as
+// "channel == 'ecommerce'" or "distance_from_prev_km >= 50" in a family of rules that differ
+// in one threshold, is a broad precondition; the threshold that differs is the selective
+// part), then by shape: equalities and two-sided ranges, then one-sided ranges, then the
+// currency (rarely differs in one market), then negations ("!=", bare true/false features).
+// The order cannot change a rule's result: all checks must pass.
+void order_checks(std::vector<rules::PreCheck>& checks, const std::map<CheckKey, int>& uses) {
+  const auto currency =
+      static_cast<uint32_t>(kFeatureCount + static_cast<size_t>(rules::PreTx::kCurrency));
+  auto rank = [&](const rules::PreCheck& c) {
+    int shape = 0;
+    if (c.negate != 0) {
+      shape = 3;
+    } else if (c.slot == currency) {
+      shape = 2;
+    } else if (std::isinf(c.lo) || std::isinf(c.hi)) {
+      shape = 1;
+    }
+    return std::pair<int, int>{uses.at(check_key(c)), shape};
+  };
+  std::stable_sort(
+      checks.begin(), checks.end(),
+      [&](const rules::PreCheck& a, const rules::PreCheck& b) { return rank(a) < rank(b); });
+}
+
+// Whether rule sets loaded from now on may use the AVX2 first-check pass (RuleSet::
+// set_wide_prefilter); read once per load.
+std::atomic<bool> g_wide_prefilter{true};
+
+#if FW_PREFILTER_AVX2
+// The result bits of the four first checks from i (see first_checks_avx2).
+__attribute__((target("avx2"))) inline uint64_t check_block_avx2(const double* row,
+                                                                 const double* lo, const double* hi,
+                                                                 const uint32_t* slot, size_t i) {
+  const __m128i idx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(slot + i));
+  // The masked form with every lane on: the plain one trips GCC's maybe-uninitialized.
+  const __m256d ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  const __m256d x = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), row, idx, ones, 8);
+  const __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, _mm256_loadu_pd(lo + i), _CMP_GE_OQ),
+                                   _mm256_cmp_pd(x, _mm256_loadu_pd(hi + i), _CMP_LE_OQ));
+  return static_cast<uint64_t>(_mm256_movemask_pd(in));
+}
+
+// The first-check pass of RuleSet::first_checks, four checks per instruction: the four values
+// are gathered from the row by slot, compared with lo and hi (ordered compares: false for NaN,
+// as in the portable pass), and their four result bits appended. Compiled for AVX2 only here;
+// RuleSet picks it at load when the CPU has AVX2.
+__attribute__((target("avx2"))) void first_checks_avx2(const double* row, const double* lo,
+                                                       const double* hi, const uint32_t* slot,
+                                                       const uint64_t* negate, size_t padded,
+                                                       uint64_t* pass) {
+  for (size_t w = 0; w * 64 < padded; ++w) {
+    const size_t end = std::min(padded, w * 64 + 64);
+    uint64_t bits = 0;
+    size_t i = w * 64;
+    for (; i + 8 <= end; i += 8) {
+      bits |= (check_block_avx2(row, lo, hi, slot, i) |
+               (check_block_avx2(row, lo, hi, slot, i + 4) << 4))
+              << (i % 64);
+    }
+    if (i < end) bits |= check_block_avx2(row, lo, hi, slot, i) << (i % 64);
+    pass[w] = bits ^ negate[w];
+  }
+}
+
+bool cpu_has_avx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}
+#endif
 
 int64_t hour_of(Timestamp ts) {
   return ts >= 0 ? ts / kMicrosPerHour : (ts - kMicrosPerHour + 1) / kMicrosPerHour;
@@ -718,21 +791,30 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     return Error{fmt::format("{}:{}:{}", ld.source(), e.mark.line + 1, e.mark.column + 1),
                  "invalid rule set: " + e.msg};
   }
-  std::vector<rules::PreCheck> firsts;
+  // The prefilter's checks (see rule_set.h) of each enabled rule: one per top-level guard that
+  // compares one value with constants. Guards carry kGuardFlag only at the end of a top-level
+  // conjunct that nothing jumps past, so each is reached on every path that returns true.
+  std::vector<std::vector<rules::PreCheck>> rule_checks(set->rules_.size());
+  std::map<CheckKey, int> uses;  // how many rules have each check
   for (size_t i = 0; i < set->rules_.size(); ++i) {
     const Rule& r = set->rules_[i];
     if (!r.enabled) continue;
-    // The prefilter's checks (see rule_set.h): one per top-level guard that compares one value
-    // with constants. Guards carry kGuardFlag only at the end of a top-level conjunct that
-    // nothing jumps past, so each is reached on every path that returns true.
-    std::vector<rules::PreCheck> checks;
+    std::vector<rules::PreCheck>& checks = rule_checks[i];
     for (uint32_t pc = r.compiled.start;; ++pc) {
       const rules::Instr& in = set->program_.code[pc];
       if (in.op == rules::Op::kRetTrue || in.op == rules::Op::kRet) break;
       if ((in.flags & rules::kGuardFlag) == 0) continue;
       for (const rules::PreCheck& c : prefilter_checks(set->program_, in)) checks.push_back(c);
     }
-    order_checks(checks);
+    merge_checks(checks);
+    for (const rules::PreCheck& c : checks) ++uses[check_key(c)];
+  }
+  std::vector<rules::PreCheck> firsts;
+  for (size_t i = 0; i < set->rules_.size(); ++i) {
+    const Rule& r = set->rules_[i];
+    if (!r.enabled) continue;
+    std::vector<rules::PreCheck>& checks = rule_checks[i];
+    order_checks(checks, uses);
     set->pre_more_begin_.push_back(static_cast<uint32_t>(set->pre_more_.size()));
     firsts.push_back(checks[0]);
     set->pre_more_.insert(set->pre_more_.end(), checks.begin() + 1, checks.end());
@@ -756,6 +838,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::from_yaml_string(std::string_vie
     set->pre_slot_.push_back(c.slot);
     if (c.negate != 0) set->pre_negate_[i / 64] |= uint64_t{1} << (i % 64);
   }
+#if FW_PREFILTER_AVX2
+  set->wide_prefilter_ = g_wide_prefilter.load(std::memory_order_relaxed) && cpu_has_avx2();
+#endif
   const size_t n = set->rules_.size();
   set->hits_ = std::make_unique<ShardHits[]>(kShardSlots);
   for (int s = 0; s < kShardSlots; ++s) {
@@ -818,6 +903,10 @@ bool RuleSet::fires(size_t index, const Transaction& tx, const FeatureVector& fe
   return program_.run(rules_[index].compiled.start, tx, features);
 }
 
+void RuleSet::set_wide_prefilter(bool enabled) {
+  g_wide_prefilter.store(enabled, std::memory_order_relaxed);
+}
+
 void RuleSet::first_checks(const double* row, uint64_t* pass) const {
   const double* const lo = pre_lo_.data();
   const double* const hi = pre_hi_.data();
@@ -871,9 +960,21 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
       static_cast<double>(tx.amount.minor);
   // Bit i of pass[i / 64]: rule i's first check passed.
   uint64_t pass[(kMaxRules + 63) / 64];
+#if FW_PREFILTER_AVX2
+  static_assert(kPreBlock == 4, "the AVX2 pass compares four checks at a time");
+  // Called from here, not from first_checks, which would save registers for its own loop.
+  if (wide_prefilter_) {
+    first_checks_avx2(row, pre_lo_.data(), pre_hi_.data(), pre_slot_.data(), pre_negate_.data(),
+                      pre_lo_.size(), pass);
+  } else {
+    first_checks(row, pass);
+  }
+#else
   first_checks(row, pass);
-  // The further checks of the few rules left, each rule's checks in order (a rule stops at
-  // its first false check), in rule order.
+#endif
+  // The further checks of the few rules left, each rule's checks in order, in rule order. A
+  // rule stops at its first false check: most rules left fail their second check, and a
+  // branch per check costs less than evaluating them all.
   uint32_t live[kMaxRules];
   uint32_t starts[kMaxRules];
   uint32_t fired[kMaxRules];
@@ -883,15 +984,17 @@ void RuleSet::evaluate(const Transaction& tx, const FeatureVector& features, Dec
   for (size_t w = 0; w < pre_negate_.size(); ++w) {
     for (uint64_t bits = pass[w]; bits != 0; bits &= bits - 1) {
       const auto i = static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
-      uint32_t ok = 1;
-      for (uint32_t m = more_begin[i]; m < more_begin[i + 1]; ++m) {
-        const rules::PreCheck& c = more[m];
-        const double x = row[c.slot];
-        ok &= (static_cast<uint32_t>(x >= c.lo) & static_cast<uint32_t>(x <= c.hi)) ^ c.negate;
+      const rules::PreCheck* c = more + more_begin[i];
+      const rules::PreCheck* const end = more + more_begin[i + 1];
+      for (; c != end; ++c) {
+        const double x = row[c->slot];
+        if ((static_cast<uint32_t>(x >= c->lo) & static_cast<uint32_t>(x <= c->hi)) == c->negate) {
+          break;
+        }
       }
       live[nl] = i;
       starts[nl] = active_[i].start;
-      nl += ok;
+      nl += c == end ? 1 : 0;
     }
   }
   const size_t k = program_.run_many(starts, nl, tx, features, fired);

@@ -136,6 +136,13 @@ class RuleSet {
   const std::vector<std::string>& store_lists() const { return store_lists_; }
   uint64_t store_lists_hash() const { return store_lists_hash_; }
 
+  // Whether rule sets loaded from now on may run their first prefilter pass with AVX2 when
+  // the CPU has it (the default; release builds target plain x86-64 and pick it at load).
+  // Both passes give the same bits; tests turn it off to check the portable one. Thread-safe.
+  static void set_wide_prefilter(bool enabled);
+  // Whether this rule set runs the AVX2 pass.
+  bool wide_prefilter() const { return wide_prefilter_; }
+
   // Hit counters keep this many shard slots; shard i uses slot i % kShardSlots.
   static constexpr int kShardSlots = 16;
   static constexpr int kHourBuckets = 24;
@@ -158,8 +165,9 @@ class RuleSet {
     std::array<std::atomic<int64_t>, kHourBuckets> bucket_hour{};  // hour number in each bucket
   };
   void count_hit(int shard, uint32_t rule, Timestamp ts) const;
-  // The prefilter's first pass: sets bit i of pass[i / 64] when rule i's first check passes
-  // on `row` (see evaluate). Writes pre_negate_.size() words.
+  // The prefilter's first pass (portable; evaluate runs the AVX2 one instead when it can): sets
+  // bit i of pass[i / 64] when rule i's first check passes on `row` (see evaluate). Writes
+  // pre_negate_.size() words.
   void first_checks(const double* row, uint64_t* pass) const;
 
   std::string name_;
@@ -171,11 +179,14 @@ class RuleSet {
   // a check "lo <= x <= hi" (or its negation). A check is true whenever its guard is (it may
   // be true more often, e.g. money compared as a double), so a rule with a false check cannot
   // fire. evaluate() tests every rule's first check in one branch-free pass that yields a bit
-  // per rule (structure of arrays, two rules per SSE2 compare: pre_lo_[i], pre_hi_[i] and
+  // per rule (structure of arrays, two rules per SSE2 compare or four per AVX2 compare with a
+  // gather when the CPU has it, see wide_prefilter_: pre_lo_[i], pre_hi_[i] and
   // pre_slot_[i] are rule i's first check, padded to a multiple of kPreBlock with checks that
   // never pass; bit i of pre_negate_ negates it), then the further checks of the rules left
   // (pre_more_[pre_more_begin_[i] .. pre_more_begin_[i + 1])), and runs only the rules that
-  // pass them all. A rule without such a guard has an always-true first check.
+  // pass them all, stopping at a rule's first false check. A rule's checks are ordered so the
+  // first is the one fewest rules share (then by shape; see order_checks in rule_set.cc). A
+  // rule without such a guard has an always-true first check.
   static constexpr size_t kPreBlock = 4;
   std::vector<double> pre_lo_;
   std::vector<double> pre_hi_;
@@ -183,6 +194,7 @@ class RuleSet {
   std::vector<uint64_t> pre_negate_;  // one bit per rule, 64 rules a word
   std::vector<rules::PreCheck> pre_more_;
   std::vector<uint32_t> pre_more_begin_;  // active_.size() + 1 entries
+  bool wide_prefilter_ = false;           // first_checks uses AVX2 (set_wide_prefilter)
   rules::Program program_;
   DecisionPolicy policy_;
   std::unique_ptr<ShardHits[]> hits_;  // kShardSlots

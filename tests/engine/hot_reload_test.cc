@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "rules/rule_reloader.h"
 #include "testing/paths.h"
+#include "testing/swap_under_load.h"
 
 namespace fw {
 namespace {
@@ -64,66 +65,54 @@ TEST(HotReload, UnderLoadNoTransactionIsLostOrScoredByAMixedRuleSet) {
   engine.start();
 
   // The reloading thread rewrites the file (valid and, every third time, broken) and polls,
-  // while this thread submits batches as fast as the engine takes them.
-  std::atomic<bool> done{false};
-  std::atomic<int> generations{0};
-  std::string rejection;  // written by the reloading thread, read after join()
-  std::thread reloading([&] {
-    for (int gen = 1; !done.load(); ++gen) {
-      if (gen % 3 == 0) {
-        write_file(path, "name: broken\nrules:\n  - {id: x, when: \"amout > 1\", score: 1}\n");
-        const ReloadOutcome o = reloader.poll();
-        EXPECT_EQ(o.kind, ReloadOutcome::Kind::kRejected);
-        rejection = o.error;
-      } else {
+  // while this thread submits batches as fast as the engine takes them; it goes on until at
+  // least a few swaps happened during the stream (testing/swap_under_load.h).
+  std::string rejection;  // written by the reloading thread, read after it was joined
+  const int kBatches = 400, kPerBatch = 64;
+  const int generations = testing::swap_while_submitting(
+      [&](int gen) {
+        if (gen % 3 == 0) {
+          write_file(path, "name: broken\nrules:\n  - {id: x, when: \"amout > 1\", score: 1}\n");
+          const ReloadOutcome o = reloader.poll();
+          EXPECT_EQ(o.kind, ReloadOutcome::Kind::kRejected);
+          rejection = o.error;
+          return false;
+        }
         write_file(path, generation_yaml(gen));
         const ReloadOutcome o = reloader.poll();
         EXPECT_EQ(o.kind, ReloadOutcome::Kind::kReloaded) << o.error;
-        generations.fetch_add(1);
-      }
-      std::this_thread::yield();
-    }
-  });
-  const int kBatches = 400, kPerBatch = 64;
-  for (int b = 0; b < kBatches; ++b) {
-    SourceBatch batch;
-    for (int i = 0; i < kPerBatch; ++i) {
-      const int n = b * kPerBatch + i;
-      Transaction tx;
-      tx.id = "t" + std::to_string(n);
-      tx.account_id = "acct" + std::to_string(n % 101);
-      tx.ts = kMicrosPerSecond * 100 * n;
-      tx.amount = {1000, Currency::of("EUR")};
-      batch.txs.push_back(std::move(tx));
-    }
-    engine.submit(std::move(batch));
-  }
-  // Keep going until at least a few swaps happened during the stream (no sleeping: the other
-  // thread is busy swapping; wait on its counter with a generous deadline).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (generations.load() < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  done = true;
-  reloading.join();
+        return true;
+      },
+      [&] {
+        for (int b = 0; b < kBatches; ++b) {
+          SourceBatch batch;
+          for (int i = 0; i < kPerBatch; ++i) {
+            const int n = b * kPerBatch + i;
+            Transaction tx;
+            tx.id = "t" + std::to_string(n);
+            tx.account_id = "acct" + std::to_string(n % 101);
+            tx.ts = kMicrosPerSecond * 100 * n;
+            tx.amount = {1000, Currency::of("EUR")};
+            batch.txs.push_back(std::move(tx));
+          }
+          engine.submit(std::move(batch));
+        }
+      });
   engine.stop();
 
-  std::set<std::string> ids;
-  std::map<uint64_t, std::set<std::string>> versions_of_batch;
-  for (const ScoredBatch& p : sink.pieces) {
-    for (const Scored& s : p.scored) {
-      EXPECT_TRUE(ids.insert(s.tx.id).second) << "scored twice: " << s.tx.id;
-      const std::string& v = s.decision.rule_set_version;
-      versions_of_batch[p.seq].insert(v);
-      // The reasons are exactly the two rules of the version that made the decision.
-      ASSERT_EQ(s.decision.reasons.size(), 2u) << v;
-      const std::string gen = v.substr(3, v.find('@') - 3);
-      EXPECT_EQ(s.decision.reasons[0].rule_id, "a" + gen) << v;
-      EXPECT_EQ(s.decision.reasons[1].rule_id, "b" + gen) << v;
-      EXPECT_NEAR(s.decision.score, 1 - 0.9 * 0.8, 1e-12);
-    }
-  }
-  EXPECT_EQ(ids.size(), static_cast<size_t>(kBatches * kPerBatch)) << "transactions lost";
+  const testing::BatchVersions seen = testing::versions_by_batch(sink.pieces, [](const Scored& s) {
+    const std::string& v = s.decision.rule_set_version;
+    // The reasons are exactly the two rules of the version that made the decision.
+    EXPECT_EQ(s.decision.reasons.size(), 2u) << v;
+    if (s.decision.reasons.size() != 2) return v;
+    const std::string gen = v.substr(3, v.find('@') - 3);
+    EXPECT_EQ(s.decision.reasons[0].rule_id, "a" + gen) << v;
+    EXPECT_EQ(s.decision.reasons[1].rule_id, "b" + gen) << v;
+    EXPECT_NEAR(s.decision.score, 1 - 0.9 * 0.8, 1e-12);
+    return v;
+  });
+  EXPECT_EQ(seen.transactions, static_cast<size_t>(kBatches * kPerBatch)) << "transactions lost";
+  const auto& versions_of_batch = seen.by_seq;
   int previous_gen = -1;
   std::set<std::string> all_versions;
   for (const auto& [seq, versions] : versions_of_batch) {
@@ -134,7 +123,7 @@ TEST(HotReload, UnderLoadNoTransactionIsLostOrScoredByAMixedRuleSet) {
     EXPECT_GE(gen, previous_gen) << "batch " << seq << " went back to an older rule set";
     previous_gen = gen;
   }
-  EXPECT_GE(generations.load(), 3);
+  EXPECT_GE(generations, 3);
   EXPECT_GE(reloader.rejections(), 1u);
   EXPECT_EQ(rejection, "rules.yaml:3:20: unknown name 'amout'; did you mean 'amount'? (rule 'x')");
 }

@@ -14,6 +14,7 @@
 
 #include "core/time.h"
 #include "engine/engine.h"
+#include "testing/swap_under_load.h"
 
 namespace fw {
 namespace {
@@ -256,50 +257,37 @@ TEST(EngineModels, SwapUnderLoadScoresEachBatchWithOneBundle) {
   Engine engine(config, rules(quiet_rules()), sink);
   engine.set_models(a);
   engine.start();
-  std::atomic<bool> done{false};
-  std::atomic<int> swaps{0};
-  std::thread swapping([&] {
-    for (int i = 1; !done.load(); ++i) {
-      engine.set_models(i % 3 == 0 ? nullptr : (i % 3 == 1 ? b : a));
-      swaps.fetch_add(1);
-      std::this_thread::yield();
-    }
-  });
   const int kBatches = 300, kPerBatch = 50;
-  for (int n = 0, bi = 0; bi < kBatches; ++bi) {
-    SourceBatch batch;
-    for (int i = 0; i < kPerBatch; ++i, ++n) batch.txs.push_back(make_tx(n, 50'000));
-    engine.submit(std::move(batch));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (swaps.load() < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  done = true;
-  swapping.join();
+  const int swaps = testing::swap_while_submitting(
+      [&](int i) {
+        engine.set_models(i % 3 == 0 ? nullptr : (i % 3 == 1 ? b : a));
+        return true;
+      },
+      [&] {
+        for (int n = 0, bi = 0; bi < kBatches; ++bi) {
+          SourceBatch batch;
+          for (int i = 0; i < kPerBatch; ++i, ++n) batch.txs.push_back(make_tx(n, 50'000));
+          engine.submit(std::move(batch));
+        }
+      });
   engine.stop();
 
-  std::set<std::string> ids;
-  std::map<uint64_t, std::set<std::string>> versions_of_batch;
-  for (const ScoredBatch& p : sink.pieces) {
-    for (const Scored& s : p.scored) {
-      EXPECT_TRUE(ids.insert(s.tx.id).second) << s.tx.id;
-      const Decision& d = s.decision;
-      versions_of_batch[p.seq].insert(d.model_version.empty() ? "none" : d.model_version);
-      if (d.model_version == "a") {
-        EXPECT_NEAR(d.model_score, 1 / (1 + std::exp(-1.75)), 1e-6);
-      } else if (d.model_version == "b") {
-        EXPECT_NEAR(d.model_score, 1 / (1 + std::exp(-2.75)), 1e-6);
-      } else {
-        EXPECT_TRUE(std::isnan(d.model_score));
-      }
+  const testing::BatchVersions seen = testing::versions_by_batch(sink.pieces, [](const Scored& s) {
+    const Decision& d = s.decision;
+    if (d.model_version == "a") {
+      EXPECT_NEAR(d.model_score, 1 / (1 + std::exp(-1.75)), 1e-6);
+    } else if (d.model_version == "b") {
+      EXPECT_NEAR(d.model_score, 1 / (1 + std::exp(-2.75)), 1e-6);
+    } else {
+      EXPECT_TRUE(std::isnan(d.model_score));
     }
-  }
-  EXPECT_EQ(ids.size(), static_cast<size_t>(kBatches * kPerBatch));
-  for (const auto& [seq, versions] : versions_of_batch) {
+    return d.model_version.empty() ? std::string("none") : d.model_version;
+  });
+  EXPECT_EQ(seen.transactions, static_cast<size_t>(kBatches * kPerBatch));
+  for (const auto& [seq, versions] : seen.by_seq) {
     EXPECT_EQ(versions.size(), 1u) << "batch " << seq << " scored by more than one bundle";
   }
-  EXPECT_GE(swaps.load(), 3);
+  EXPECT_GE(swaps, 3);
 }
 
 }  // namespace

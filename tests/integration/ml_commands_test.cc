@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "testing/fraudwatch_cli.h"
 #include "testing/paths.h"
 #include "testing/process.h"
 
@@ -18,32 +19,18 @@ using fw::testing::ChildProcess;
 using fw::testing::TempDir;
 
 int run(const std::vector<std::string>& args, std::string* transcript = nullptr) {
-  std::vector<std::string> argv = {fw::testing::fraudwatch_binary().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildProcess p(argv);
-  while (p.read_line(300000)) {
-  }
-  int code = p.wait();
-  if (transcript != nullptr) *transcript = p.transcript();
-  return code;
+  return fw::testing::run_fraudwatch(args, transcript);
 }
 
 TEST(MlCommands, SimulateTrainEvaluate) {
   TempDir dir;
   const std::string hist = dir.file("hist");
-  std::string out;
-  ASSERT_EQ(
-      run({"simulate", "--from", "2026-03-01", "--to", "2026-03-29", "--out-dir", hist, "--seed",
-           "9", "--customers", "500", "--merchants", "100", "--fraud-ratio", "0.02"},
-          &out),
-      0)
-      << out;
   const std::string model = dir.file("model");
-  ASSERT_EQ(run({"train", "--input", hist, "--from", "2026-03-05", "--to", "2026-03-22", "--out",
-                 model, "--rounds", "30", "--trials", "2", "--threshold", "precision:0.5"},
-                &out),
-            0)
-      << out;
+  const auto trained = fw::testing::simulate_and_train(
+      hist, model, "2026-03-29",
+      {"--rounds", "30", "--trials", "2", "--threshold", "precision:0.5"});
+  ASSERT_TRUE(trained.ok) << trained.transcript;
+  const std::string& out = trained.transcript;
   EXPECT_NE(out.find("trial 2/2"), std::string::npos) << out;
   EXPECT_NE(out.find("ROC AUC"), std::string::npos) << out;
   for (const char* f : {"model.json", "metadata.json", "evaluation.json", "roc.svg", "pr.svg"}) {

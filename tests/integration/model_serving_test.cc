@@ -13,8 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "server/raw_http_client.h"
 #include "storage/sqlite_store.h"
+#include "testing/demo_http.h"
+#include "testing/fraudwatch_cli.h"
 #include "testing/paths.h"
 #include "testing/process.h"
 
@@ -25,14 +26,7 @@ using fw::testing::ChildProcess;
 using fw::testing::TempDir;
 
 int run(const std::vector<std::string>& args, std::string* transcript = nullptr) {
-  std::vector<std::string> argv = {fw::testing::fraudwatch_binary().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildProcess p(argv);
-  while (p.read_line(600000)) {
-  }
-  const int code = p.wait();
-  if (transcript != nullptr) *transcript = p.transcript();
-  return code;
+  return fw::testing::run_fraudwatch(args, transcript);
 }
 
 std::vector<DecisionRow> stored_decisions(const std::string& data_dir) {
@@ -53,19 +47,11 @@ std::vector<std::string> demo_args(const std::string& data_dir, const std::strin
 TEST(ModelServing, TrainedModelFlagsLiveFraudWithContributions) {
   TempDir dir;
   const std::string hist = dir.file("hist");
-  std::string out;
-  ASSERT_EQ(
-      run({"simulate", "--from", "2026-03-01", "--to", "2026-03-22", "--out-dir", hist, "--seed",
-           "9", "--customers", "500", "--merchants", "100", "--fraud-ratio", "0.02"},
-          &out),
-      0)
-      << out;
   const std::string model = dir.file("model");
-  ASSERT_EQ(run({"train", "--input", hist, "--from", "2026-03-05", "--to", "2026-03-22", "--out",
-                 model, "--rounds", "40", "--threshold", "f1"},
-                &out),
-            0)
-      << out;
+  const auto trained = fw::testing::simulate_and_train(hist, model, "2026-03-22",
+                                                       {"--rounds", "40", "--threshold", "f1"});
+  ASSERT_TRUE(trained.ok) << trained.transcript;
+  std::string out;
   std::ifstream meta_in(model + "/metadata.json");
   const double threshold = nlohmann::json::parse(meta_in)["threshold"].get<double>();
 
@@ -114,20 +100,8 @@ TEST(ModelServing, TrainedModelFlagsLiveFraudWithContributions) {
   EXPECT_LT(model_flags, rows.size() / 10) << report;
 }
 
-uint16_t port_of(ChildProcess& demo) {
-  auto url = demo.wait_for("dashboard: http://");
-  if (!url) return 0;
-  const size_t at = url->find("127.0.0.1:");
-  if (at == std::string::npos) return 0;
-  return static_cast<uint16_t>(std::stoi(url->substr(at + 10)));
-}
-
-fw::testing::RawResponse request(uint16_t port, const std::string& method,
-                                 const std::string& path) {
-  fw::testing::RawHttpClient client(port);
-  client.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-  return client.read_response();
-}
+constexpr auto& port_of = fw::testing::demo_port;
+constexpr auto& request = fw::testing::demo_request;
 
 // A running demo swaps models on POST /api/models/reload while traffic flows; a refused folder
 // leaves the running models; alerts and transactions show the model's part.

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "server/raw_http_client.h"
+#include "testing/demo_http.h"
 #include "testing/paths.h"
 #include "testing/process.h"
 
@@ -42,20 +42,8 @@ std::vector<std::string> demo_args(const TempDir& dir, const std::string& rules)
   return args;
 }
 
-uint16_t port_of(ChildProcess& demo) {
-  auto url = demo.wait_for("dashboard: http://");
-  if (!url) return 0;
-  const size_t at = url->find("127.0.0.1:");
-  if (at == std::string::npos) return 0;
-  return static_cast<uint16_t>(std::stoi(url->substr(at + 10)));
-}
-
-fw::testing::RawResponse request(uint16_t port, const std::string& method,
-                                 const std::string& path) {
-  fw::testing::RawHttpClient client(port);
-  client.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-  return client.read_response();
-}
+constexpr auto& port_of = fw::testing::demo_port;
+constexpr auto& request = fw::testing::demo_request;
 
 TEST(RulesApi, StatsReloadAndSighupOnARunningDemo) {
   TempDir dir;

@@ -208,7 +208,15 @@ class Generator {
   std::mt19937 rng_;
 };
 
-TEST(RuleSetDifferential, FastPathAgreesWithTheReferenceOnRandomRulesAndTransactions) {
+// Runs the differential check with the AVX2 first-check pass allowed or not (RuleSet::
+// set_wide_prefilter); restores the default afterwards.
+class RuleSetDifferential : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { RuleSet::set_wide_prefilter(GetParam()); }
+  void TearDown() override { RuleSet::set_wide_prefilter(true); }
+};
+
+TEST_P(RuleSetDifferential, FastPathAgreesWithTheReferenceOnRandomRulesAndTransactions) {
   Generator gen(20261202);
   size_t fired_total = 0, checked = 0;
   for (int set_no = 0; set_no < 150; ++set_no) {
@@ -224,6 +232,12 @@ TEST(RuleSetDifferential, FastPathAgreesWithTheReferenceOnRandomRulesAndTransact
     }
     auto set = RuleSet::from_yaml_string(yaml, "diff.yaml");
     ASSERT_TRUE(set.ok()) << set.error().message() << "\n" << yaml;
+#if defined(__x86_64__) && defined(__GNUC__)
+    // The pass under test is the one this rule set runs.
+    ASSERT_EQ((*set)->wide_prefilter(), GetParam() && __builtin_cpu_supports("avx2"));
+#else
+    ASSERT_FALSE((*set)->wide_prefilter());
+#endif
     Transaction tx;
     FeatureVector f;
     Decision d;
@@ -247,6 +261,11 @@ TEST(RuleSetDifferential, FastPathAgreesWithTheReferenceOnRandomRulesAndTransact
   EXPECT_GT(fired_total, checked / 20);
   EXPECT_LT(fired_total, checked - checked / 20);
 }
+
+INSTANTIATE_TEST_SUITE_P(FirstCheckPass, RuleSetDifferential, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "Avx2WhenAvailable" : "Portable");
+                         });
 
 }  // namespace
 }  // namespace fw

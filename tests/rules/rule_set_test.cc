@@ -319,6 +319,60 @@ rules:
   }
 }
 
+TEST(RuleSetEvaluate, ThePrefilterAgreesWhenRulesShareAPrecondition) {
+  // Families of rules that repeat a precondition and differ in one threshold: the prefilter
+  // tests the check fewer rules share first. The order must not change which rules fire,
+  // with the portable first-check pass and (where the CPU has it) the AVX2 one.
+  const char* yaml = R"(name: t
+rules:
+  - {id: far3, when: has_prev_location and distance_from_prev_km >= 50 and speed_from_prev_kmh > 300, score: 0.1}
+  - {id: far4, when: has_prev_location and distance_from_prev_km >= 50 and speed_from_prev_kmh > 400, score: 0.1}
+  - {id: far5, when: distance_from_prev_km >= 50 and has_prev_location and speed_from_prev_kmh > 500, score: 0.1}
+  - {id: web3, when: 'channel == "ecommerce" and amount_zscore > 3', score: 0.1}
+  - {id: web4, when: 'channel == "ecommerce" and amount_zscore > 4', score: 0.1}
+  - {id: web_only, when: 'channel == "ecommerce"', score: 0.1}
+  - {id: eur, when: 'amount > 500 EUR and local_hour between 3 and 4', score: 0.1}
+  - {id: eur2, when: 'amount > 500 EUR and local_hour between 4 and 5', score: 0.1}
+)";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const bool wide : {true, false}) {
+    RuleSet::set_wide_prefilter(wide);
+    auto set = RuleSet::from_yaml_string(yaml, "t.yaml");
+    RuleSet::set_wide_prefilter(true);
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    Transaction tx;
+    FeatureVector f;
+    Decision d;
+    size_t fired_total = 0;
+    for (double x : {0.0, 1.0, 3.0, 4.0, 4.5, 5.0, 50.0, 301.0, 450.0, 501.0, nan}) {
+      for (double y : {0.0, 1.0, 3.5, 4.0, 4.5, 50.0, 350.0, 600.0, nan}) {
+        for (const Channel ch : {Channel::kEcommerce, Channel::kPos}) {
+          for (const int64_t minor : {50000, 50001}) {
+            f[FeatureId::kHasPrevLocation] = x == 0 ? 0 : 1;
+            f[FeatureId::kDistanceFromPrevKm] = x;
+            f[FeatureId::kSpeedFromPrevKmh] = y;
+            f[FeatureId::kAmountZscore] = y;
+            f[FeatureId::kLocalHour] = x;
+            tx.channel = ch;
+            tx.amount = Money{minor, Currency::of("EUR")};
+            (*set)->evaluate(tx, f, d);
+            std::set<std::string> fired;
+            for (const Reason& r : d.reasons) fired.insert(r.rule_id);
+            for (size_t i = 0; i < (*set)->rules().size(); ++i) {
+              const std::string& id = (*set)->rules()[i].id;
+              const bool expected = (*set)->fires(i, tx, f);
+              EXPECT_EQ(fired.count(id) == 1, expected)
+                  << id << " x=" << x << " y=" << y << " wide=" << wide;
+              fired_total += expected ? 1 : 0;
+            }
+          }
+        }
+      }
+    }
+    EXPECT_GT(fired_total, 100u);  // the grid reaches every rule family
+  }
+}
+
 TEST(RuleSetEvaluate, ThePrefilterAgreesOnCodesMoneyAndLaterGuards) {
   // The prefilter checks every top-level guard of one value against constants: enumerated
   // codes, amounts (one currency and any-of chains) and features in any position. Amounts are
