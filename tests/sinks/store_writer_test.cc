@@ -173,6 +173,11 @@ class DownStore final : public Store {
     return real_.list_values(n);
   }
   Result<std::vector<std::pair<std::string, int64_t>>> lists() override { return real_.lists(); }
+  Status scan_transactions(Timestamp before, size_t page_size,
+                           const std::function<bool(std::vector<Transaction>&)>& on_page) override {
+    return real_.scan_transactions(before, page_size, on_page);
+  }
+  Result<std::vector<LabelEvent>> label_events() override { return real_.label_events(); }
   std::atomic<int> attempts{0};
 
  private:
