@@ -4,8 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "app/config.h"
+#include "app/setup.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "training/model_dir.h"
@@ -20,6 +25,10 @@ struct MlCommands {
   struct Data {
     std::string input, mapping, labels, from, to;
     double label_delay_days = 7;
+    // --from-store: the store the configuration names (--config, --data-dir, --database-url).
+    bool from_store = false;
+    std::string config_path;
+    std::optional<std::string> data_dir, database_url;
   } train_data, eval_data;
   std::string out, threshold = "f1", scale_pos_weight = "auto", log_level = "info";
   size_t k = 100;
@@ -28,15 +37,30 @@ struct MlCommands {
   double eval_threshold = -1;
   size_t eval_k = 100;
   bool no_anomaly = false;
+  bool anomaly_feature = false;
   std::string validation = "0.2", search = "random";
   IsolationForestOptions forest;
 };
 
 namespace {
 
+// Transactions read from the store per query: ~10 MB of rows, large enough that the per-query
+// cost is noise, small enough that the scan never holds much of a big history at once.
+constexpr size_t kStorePageSize = 8192;
+
 void add_data_flags(CLI::App* cmd, MlCommands::Data& d) {
-  cmd->add_option("--input", d.input, "history: a .csv/.jsonl file or a folder of them")
-      ->required();
+  cmd->add_option("--input", d.input,
+                  "history: a .csv/.jsonl file or a folder of them (or --from-store)");
+  cmd->add_flag("--from-store", d.from_store,
+                "history from the store instead: its transactions in time order and its labels "
+                "table (else each transaction's own label)");
+  cmd->add_option("--config", d.config_path, "YAML configuration naming the store (--from-store)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data-dir", d.data_dir,
+                  "where the SQLite database lives (--from-store; default ./data)");
+  cmd->add_option("--database-url", d.database_url,
+                  "the PostgreSQL store at this libpq URL (--from-store; or "
+                  "FRAUDWATCH_DATABASE_URL)");
   cmd->add_option("--mapping", d.mapping,
                   "column-mapping YAML for the input (docs/column-mapping.md)");
   cmd->add_option("--labels", d.labels,
@@ -57,9 +81,69 @@ Result<Timestamp> parse_time(const std::string& text, const char* flag) {
   return *t;
 }
 
+// The history of --from-store: reads the store's labels now and its transactions page by page
+// during the replay. The source keeps the store open.
+Result<std::shared_ptr<const HistorySource>> store_source(const MlCommands::Data& d) {
+  AppConfig cfg;
+  if (!d.config_path.empty()) {
+    auto loaded = load_config(d.config_path);
+    if (!loaded.ok()) return loaded.error();
+    cfg = *loaded;
+  }
+  if (d.data_dir) cfg.data_dir = *d.data_dir;
+  if (d.database_url) {
+    cfg.backend = "postgres";
+    cfg.database_url = *d.database_url;
+  }
+  if (cfg.backend != "postgres") {
+    // Training never creates a database: an empty new one would only hide a wrong --data-dir.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(cfg.sqlite_file(), ec)) {
+      return make_error(d.data_dir ? "--data-dir" : "storage.path",
+                        "no fraudwatch database at '" + cfg.sqlite_file() +
+                            "': point --data-dir (or --database-url) at the store to train from");
+    }
+  }
+  auto opened = open_store(cfg, /*fresh=*/false);
+  if (!opened.ok()) return opened.error();
+  std::shared_ptr<Store> store = std::move(opened).value();
+  auto labels = store->label_events();
+  if (!labels.ok()) return labels.error();
+  auto source = std::make_shared<HistorySource>();
+  source->name = "store " + describe_store(cfg);
+  source->labels = std::move(labels).value();
+  source->scan = [store](Timestamp before,
+                         const std::function<bool(std::vector<Transaction>&)>& on_page) {
+    return store->scan_transactions(before, kStorePageSize, on_page);
+  };
+  return std::shared_ptr<const HistorySource>(std::move(source));
+}
+
 Result<DatasetOptions> data_options(const MlCommands::Data& d) {
   DatasetOptions o;
-  o.input = d.input;
+  if (d.from_store == !d.input.empty()) {
+    return make_error("--input", d.from_store ? "cannot be combined with --from-store"
+                                              : "is required (or --from-store)");
+  }
+  if (d.from_store && (!d.mapping.empty() || !d.labels.empty())) {
+    return make_error(d.mapping.empty() ? "--labels" : "--mapping",
+                      "applies to --input files, not to --from-store (the store holds "
+                      "transactions in fraudwatch's own format, and its labels table)");
+  }
+  if (!d.from_store && (!d.config_path.empty() || d.data_dir || d.database_url)) {
+    return make_error(!d.config_path.empty() ? "--config"
+                      : d.data_dir           ? "--data-dir"
+                                             : "--database-url",
+                      "names the store to read with --from-store; add --from-store or drop it");
+  }
+  if (d.from_store) {
+    auto source = store_source(d);
+    if (!source.ok()) return source.error();
+    o.source = std::move(source).value();
+    o.input = o.source->name;  // for metadata.json
+  } else {
+    o.input = d.input;
+  }
   o.mapping = d.mapping;
   o.labels = d.labels;
   auto from = parse_time(d.from, "--from");
@@ -121,6 +205,7 @@ int run_train(const MlCommands& c) {
   job.out_dir = c.out;
   job.log = log_line;
   job.anomaly = !c.no_anomaly;
+  job.anomaly_feature = c.anomaly_feature;
   job.forest = c.forest;
   job.forest.seed = c.options.seed;
   auto r = run_train_job(job);
@@ -236,6 +321,9 @@ std::shared_ptr<MlCommands> add_ml_commands(CLI::App& app) {
 
   c->train->add_flag("--no-anomaly", c->no_anomaly,
                      "skip the Isolation Forest (isolation_forest.json, the anomaly score)");
+  c->train->add_flag("--anomaly-feature", c->anomaly_feature,
+                     "train the Isolation Forest first and give the model its score as an extra "
+                     "input column, anomaly_score (served from the folder's forest)");
   c->train->add_option("--anomaly-trees", c->forest.trees, "trees of the Isolation Forest")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));

@@ -79,6 +79,9 @@ Result<std::shared_ptr<const ModelBundle>> load_model_bundle(const std::string& 
     if (!version.ok()) return version.error();
     bundle->shadow = std::make_shared<const TreeModel>(std::move(loaded->model));
     bundle->shadow_version = *version;
+    if (bundle->shadow->uses_anomaly_score() && loaded->forest) {
+      bundle->shadow_forest = std::make_shared<const IsolationForest>(std::move(*loaded->forest));
+    }
   }
   bundle->policy = default_model_policy(threshold);
   if (!std::isnan(cfg.model_review_at)) bundle->policy.review_at = cfg.model_review_at;

@@ -23,7 +23,16 @@ void score_models(const ModelBundle& m, FeatureVector& features, Decision& d) {
   d.anomaly_score = anomaly;
   d.model_score = model;
   if (m.champion) d.model_version = m.version;
-  if (m.shadow) d.shadow_score = m.shadow->predict(features);
+  if (m.shadow) {
+    if (m.shadow->uses_anomaly_score() && m.shadow_forest && m.shadow_forest != m.forest) {
+      // The shadow reads its own forest's score; the decision keeps the champion's.
+      features[ScoreSlot::kAnomalyScore] = m.shadow_forest->score(features);
+      d.shadow_score = m.shadow->predict(features);
+      features[ScoreSlot::kAnomalyScore] = anomaly;
+    } else {
+      d.shadow_score = m.shadow->predict(features);
+    }
+  }
 }
 
 // The champion's top contributions, for a REVIEW or BLOCK decision.
@@ -32,7 +41,7 @@ void explain_decision(const ModelBundle& m, const FeatureVector& features, Decis
   d.contributions.clear();
   d.contributions.reserve(e.top.size());
   for (const Contribution& c : e.top) {
-    d.contributions.push_back({std::string(feature_name(c.feature)), c.value});
+    d.contributions.push_back({std::string(column_name(c.feature)), c.value});
   }
 }
 
@@ -145,6 +154,19 @@ Status check_model_bundle(const ModelBundle& bundle) {
     return Error{"isolation_forest", "trained on " + std::to_string(bundle.forest->columns()) +
                                          " columns; the feature schema has " +
                                          std::to_string(kFeatureCount)};
+  }
+  if (bundle.shadow_forest && bundle.shadow_forest->columns() != kFeatureCount) {
+    return Error{"shadow.isolation_forest",
+                 "trained on " + std::to_string(bundle.shadow_forest->columns()) +
+                     " columns; the feature schema has " + std::to_string(kFeatureCount)};
+  }
+  if (bundle.champion && bundle.champion->uses_anomaly_score() && !bundle.forest) {
+    return Error{"champion.feature_names", std::string("reads the ") + std::string(kAnomalyColumn) +
+                                               " column but the bundle has no Isolation Forest"};
+  }
+  if (bundle.shadow && bundle.shadow->uses_anomaly_score() && !bundle.shadow_forest) {
+    return Error{"shadow.feature_names", std::string("reads the ") + std::string(kAnomalyColumn) +
+                                             " column but the bundle has no shadow forest"};
   }
   return Status::Ok();
 }

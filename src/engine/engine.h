@@ -86,12 +86,16 @@ struct ModelBundle {
   std::shared_ptr<const TreeModel> shadow;    // scored and recorded, never decides
   std::string shadow_version;
   std::shared_ptr<const IsolationForest> forest;  // the anomaly score
+  // The shadow folder's own forest, for a shadow that reads the anomaly score as a column
+  // (TreeModel::uses_anomaly_score): it was trained on that forest's scores, not the champion's.
+  std::shared_ptr<const IsolationForest> shadow_forest;
   ModelPolicy policy;
   // How many feature contributions a REVIEW/BLOCK decision keeps.
   size_t contributions = 5;
 };
 // Errors (naming the part) when a bundle cannot serve this build: a forest not trained on the
-// kFeatureCount features of the schema. Models are checked by name when they load.
+// kFeatureCount features of the schema, a model that reads the anomaly score without the
+// forest that computes it. Models are checked by name when they load.
 Status check_model_bundle(const ModelBundle& bundle);
 
 // An Alert for a REVIEW or BLOCK decision.

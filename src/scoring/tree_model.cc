@@ -259,12 +259,16 @@ Result<TreeModel> TreeModel::from_xgboost_json(std::string_view text) {
     return make_error("learner.feature_names", fmt::format("has {} names but num_feature is {}",
                                                            (*names)->size(), num_feature));
   }
-  std::vector<bool> seen(kFeatureCount, false);
+  std::vector<bool> seen(kFeatureSlots, false);
   for (size_t i = 0; i < num_feature; ++i) {
     const json& n = (**names)[i];
     std::string field = fmt::format("learner.feature_names[{}]", i);
     if (!n.is_string()) return make_error(field, "expected a string");
-    auto id = find_feature(n.get_ref<const std::string&>());
+    std::optional<FeatureId> id = find_feature(n.get_ref<const std::string&>());
+    if (!id && n.get_ref<const std::string&>() == kAnomalyColumn) {
+      id = kAnomalyColumnId;
+      m.uses_anomaly_ = true;
+    }
     if (!id) {
       return make_error(field, fmt::format("'{}' is not a feature of this engine (see "
                                            "docs/features.md)",
@@ -389,14 +393,21 @@ Result<TreeModel> TreeModel::load_file(const std::string& path) {
 
 namespace {
 
-// The features as float (XGBoost compares in float), plus the always-missing slot leaves read.
-constexpr size_t kFloatSlots = kFeatureCount + 1;
+// The features as float (XGBoost compares in float), the always-missing slot leaves read, and
+// the anomaly score.
+constexpr size_t kFloatSlots = kFeatureCount + 2;
+constexpr size_t kAnomalyFloat = static_cast<size_t>(ScoreSlot::kAnomalyScore);
 void to_floats(const FeatureVector& x, float* out) {
   for (size_t i = 0; i < kFeatureCount; ++i) out[i] = static_cast<float>(x.values[i]);
   out[kFeatureCount] = std::numeric_limits<float>::quiet_NaN();
+  out[kAnomalyFloat] = static_cast<float>(x.values[kAnomalyFloat]);
 }
 
 }  // namespace
+
+std::string_view column_name(FeatureId f) {
+  return f == kAnomalyColumnId ? kAnomalyColumn : feature_name(f);
+}
 
 uint32_t TreeModel::leaf_of(uint32_t root, const float* x) const {
   const Node* nodes = nodes_.data();
@@ -446,6 +457,9 @@ double TreeModel::margin(const FeatureVector& x) const {
     xf[i] = static_cast<float>(x.values[i]);
     missing |= std::isnan(xf[i]);
   }
+  // Read only by a model with the anomaly column; NaN (no forest) is missing like a feature.
+  xf[kAnomalyFloat] = static_cast<float>(x.values[kAnomalyFloat]);
+  if (uses_anomaly_) missing |= std::isnan(xf[kAnomalyFloat]);
   if (!missing) {
     // No missing value: the plain comparison suffices, and the leaf slot must compare below
     // every leaf value so that a finished walk stays on its leaf.
@@ -463,7 +477,7 @@ double TreeModel::predict(const FeatureVector& x) const {
 Explanation TreeModel::explain(const FeatureVector& x, size_t k) const {
   float xf[kFloatSlots];
   to_floats(x, xf);
-  std::array<double, kFeatureCount> phi{};
+  std::array<double, kFloatSlots> phi{};
   Explanation e;
   float sum = base_margin_;
   for (uint32_t root : roots_) {
@@ -485,6 +499,7 @@ Explanation TreeModel::explain(const FeatureVector& x, size_t k) const {
   for (size_t f = 0; f < kFeatureCount; ++f) {
     if (phi[f] != 0) all.push_back({static_cast<FeatureId>(f), phi[f]});
   }
+  if (phi[kAnomalyFloat] != 0) all.push_back({kAnomalyColumnId, phi[kAnomalyFloat]});
   const size_t top = std::min(k, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(top), all.end(),
                     [](const Contribution& a, const Contribution& b) {
@@ -610,8 +625,11 @@ void TreeModel::shap_tree(uint32_t root, const float* x, double* phi) const {
 TreeModel::Shap TreeModel::tree_shap(const FeatureVector& x) const {
   float xf[kFloatSlots];
   to_floats(x, xf);
+  std::array<double, kFloatSlots> phi{};
+  for (uint32_t root : roots_) shap_tree(root, xf, phi.data());
   Shap s;
-  for (uint32_t root : roots_) shap_tree(root, xf, s.values.data());
+  std::copy_n(phi.begin(), kFeatureCount, s.values.begin());
+  s.anomaly = phi[kAnomalyFloat];
   s.bias = expected_margin_;
   return s;
 }

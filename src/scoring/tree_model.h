@@ -22,6 +22,16 @@ inline constexpr size_t kMaxModelFileBytes = size_t{512} << 20;
 // Trees deeper than this are refused (XGBoost's own limit on max_depth is far lower in use).
 inline constexpr int kMaxTreeDepth = 64;
 
+// The model column that reads the engine's anomaly score (ScoreSlot::kAnomalyScore: the
+// Isolation Forest of the model's folder, scored before the model). Not a schema feature and
+// not in the schema hash; `fraudwatch train --anomaly-feature` adds it (docs/models.md).
+inline constexpr std::string_view kAnomalyColumn = "anomaly_score";
+// How that column appears where a FeatureId is expected (features(), Contribution::feature):
+// the FeatureVector index of the anomaly score, past every schema feature.
+inline constexpr FeatureId kAnomalyColumnId = static_cast<FeatureId>(ScoreSlot::kAnomalyScore);
+// feature_name(f), or kAnomalyColumn for kAnomalyColumnId.
+std::string_view column_name(FeatureId f);
+
 // One feature's share of a prediction, in margin (log-odds) units.
 struct Contribution {
   FeatureId feature = FeatureId::kAmount;
@@ -60,6 +70,7 @@ class TreeModel {
   // tree: for flagged transactions and offline use, not the hot path.
   struct Shap {
     std::array<double, kFeatureCount> values{};
+    double anomaly = 0;  // the kAnomalyColumn column's, when the model has it
     double bias = 0;
   };
   Shap tree_shap(const FeatureVector& x) const;
@@ -68,15 +79,19 @@ class TreeModel {
   size_t node_count() const { return nodes_.size(); }
   int max_depth() const { return max_depth_; }
   double base_score() const { return base_score_; }
-  // The model's features, in the model file's column order.
+  // The model's features, in the model file's column order (kAnomalyColumnId for the
+  // kAnomalyColumn column).
   const std::vector<FeatureId>& features() const { return features_; }
+  // Whether the model reads the anomaly score (ScoreSlot::kAnomalyScore) as its kAnomalyColumn
+  // column: the caller must fill that slot before margin() / predict() / explain().
+  bool uses_anomaly_score() const { return uses_anomaly_; }
 
  private:
   // Internal node: go left when x[feature] < threshold (or missing and default_left), children
   // at left and left + 1. Leaf: feature == kLeaf, threshold holds the leaf value, default_left
   // is 1 and left is the leaf itself. kLeaf indexes an always-missing slot after the features,
   // so a walk that has reached its leaf stays there: trees are walked a fixed number of steps,
-  // without a branch per node.
+  // without a branch per node. The slot after it (kAnomalySlot) holds the anomaly score.
   struct Node {
     float threshold;
     uint16_t feature;
@@ -85,6 +100,8 @@ class TreeModel {
     uint32_t left;
   };
   static constexpr uint16_t kLeaf = static_cast<uint16_t>(kFeatureCount);
+  static constexpr uint16_t kAnomalySlot = static_cast<uint16_t>(ScoreSlot::kAnomalyScore);
+  static_assert(kAnomalySlot == kLeaf + 1, "the evaluator's float slots: features, leaf, anomaly");
   // Trees are walked kBlock at a time, each block for its deepest tree's depth.
   static constexpr size_t kBlock = 8;
 
@@ -109,6 +126,7 @@ class TreeModel {
   double base_score_ = 0.5;
   double expected_margin_ = 0;  // base margin + sum of root means: the explanation bias
   int max_depth_ = 0;
+  bool uses_anomaly_ = false;
 };
 
 }  // namespace fw

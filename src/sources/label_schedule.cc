@@ -86,6 +86,17 @@ Result<LabelSchedule> LabelSchedule::load(const std::string& path, const Clock* 
   return s;
 }
 
+LabelSchedule LabelSchedule::from_events(std::vector<LabelEvent> events) {
+  LabelSchedule s;
+  s.labels_ = std::move(events);
+  std::erase_if(s.labels_, [](const LabelEvent& l) { return l.label == Label::kUnknown; });
+  std::stable_sort(
+      s.labels_.begin(), s.labels_.end(),
+      [](const LabelEvent& a, const LabelEvent& b) { return a.labelled_at < b.labelled_at; });
+  for (const LabelEvent& l : s.labels_) s.final_[l.transaction_id] = l.label;
+  return s;
+}
+
 void LabelSchedule::take_due(Timestamp now, std::vector<LabelEvent>& out) {
   while (next_ < labels_.size() && labels_[next_].labelled_at <= now) {
     out.push_back(labels_[next_++]);

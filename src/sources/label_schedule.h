@@ -29,6 +29,10 @@ class LabelSchedule {
   // received_at (not owned; may be null).
   static Result<LabelSchedule> load(const std::string& path, const Clock* clock = nullptr);
 
+  // The same schedule over labels already read (e.g. Store::label_events()): ordered by
+  // labelled_at, ties in the given order. Events with Label::kUnknown are dropped.
+  static LabelSchedule from_events(std::vector<LabelEvent> events);
+
   // Moves the labels with labelled_at <= now that were not handed out yet into `out`, in
   // labelled_at order (ties in file order).
   void take_due(Timestamp now, std::vector<LabelEvent>& out);

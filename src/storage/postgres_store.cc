@@ -661,6 +661,9 @@ class PostgresStore final : public Store {
   Result<std::vector<RegisteredModel>> registered_models() override;
   Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
                                                           ModelStatus to, Timestamp at) override;
+  Status scan_transactions(Timestamp before, size_t page_size,
+                           const std::function<bool(std::vector<Transaction>&)>& on_page) override;
+  Result<std::vector<LabelEvent>> label_events() override;
 
   // Connects the writer (if it is not) and sets up its session.
   Status ensure_writer();
@@ -1200,6 +1203,70 @@ Result<std::vector<DecisionRow>> PostgresStore::account_transactions(const std::
       auto d = read_decision(r->get(), row, kTxColumnCount, tx->id);
       if (!d.ok()) return d.error();
       out.push_back(DecisionRow{std::move(tx).value(), std::move(d).value()});
+    }
+    return out;
+  });
+}
+
+// Keyset pages in (ts, id) order. `t.ts >= $1` repeats the row comparison's bound so the planner
+// prunes the day partitions before the cursor; the partitions are ranges of ts, so the ordered
+// scan reads (and sorts) only the first partitions from there until the page is full. A reader
+// connection is held for one page at a time.
+Status PostgresStore::scan_transactions(
+    Timestamp before, size_t page_size,
+    const std::function<bool(std::vector<Transaction>&)>& on_page) {
+  if (page_size == 0) return make_error("page_size", "must be at least 1");
+  static const std::string sql =
+      std::string("SELECT ") + kTxColumns +
+      " FROM transactions t WHERE t.ts >= $1 AND (t.ts, t.id) > ($1, "
+      "$2::text COLLATE \"C\") AND t.ts < $3 ORDER BY t.ts, t.id LIMIT $4";
+  Timestamp last_ts = INT64_MIN;
+  std::string last_id;
+  const std::string end = int_text(before == 0 ? INT64_MAX : before);
+  const std::string lim = int_text(static_cast<int64_t>(page_size));
+  std::vector<Transaction> page;
+  for (;;) {
+    page.clear();
+    const std::string from = int_text(last_ts);
+    Status read = readers_.with([&](PgConnection& c) -> Status {
+      auto r = c.exec_params(sql, {{from}, {last_id}, {end}, {lim}});
+      if (!r.ok()) return r.error();
+      for (int row = 0; row < PQntuples(r->get()); ++row) {
+        auto tx = read_transaction(r->get(), row, 0);
+        if (!tx.ok()) return tx.error();
+        page.push_back(std::move(tx).value());
+      }
+      return Status::Ok();
+    });
+    if (!read.ok()) return read;
+    if (page.empty()) return Status::Ok();
+    last_ts = page.back().ts;
+    last_id = page.back().id;
+    const bool full = page.size() == page_size;
+    if (!on_page(page) || !full) return Status::Ok();
+  }
+}
+
+Result<std::vector<LabelEvent>> PostgresStore::label_events() {
+  return readers_.with([&](PgConnection& c) -> Result<std::vector<LabelEvent>> {
+    auto r = c.exec(
+        "SELECT transaction_id, source, label, labelled_at, account_id, merchant_id, "
+        "terminal_id, transaction_ts FROM labels ORDER BY labelled_at, transaction_id, source");
+    if (!r.ok()) return r.error();
+    std::vector<LabelEvent> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      LabelEvent l;
+      l.transaction_id = pg_text(r->get(), row, 0);
+      l.source = pg_text(r->get(), row, 1);
+      const int64_t label = pg_int64(r->get(), row, 2);
+      if (label != 0 && label != 1) return corrupt("labels.label", pg_text(r->get(), row, 2));
+      l.label = static_cast<Label>(label);
+      l.labelled_at = pg_int64(r->get(), row, 3);
+      l.account_id = pg_text(r->get(), row, 4);
+      l.merchant_id = pg_text(r->get(), row, 5);
+      l.terminal_id = pg_text(r->get(), row, 6);
+      l.transaction_ts = pg_int64(r->get(), row, 7);
+      out.push_back(std::move(l));
     }
     return out;
   });

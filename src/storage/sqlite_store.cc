@@ -374,6 +374,9 @@ class SqliteStore final : public Store {
   Result<std::vector<RegisteredModel>> registered_models() override;
   Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
                                                           ModelStatus to, Timestamp at) override;
+  Status scan_transactions(Timestamp before, size_t page_size,
+                           const std::function<bool(std::vector<Transaction>&)>& on_page) override;
+  Result<std::vector<LabelEvent>> label_events() override;
 
  private:
   // Adds (or removes) values in one transaction on ldb_; returns the rows changed.
@@ -1307,6 +1310,78 @@ Result<std::optional<PartitionCheckpoint>> SqliteStore::load_partition_checkpoin
   }
   cp.saved_at = sqlite3_column_int64(s, 2);
   return std::optional<PartitionCheckpoint>(std::move(cp));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training history
+
+// Keyset pages over transactions_ts, which (WITHOUT ROWID) holds (ts, id): each page is one
+// index range scan from the last (ts, id) seen, so a page costs the same at any depth. mu_ is
+// held for one page at a time and the statement is prepared per scan (a rare, long read).
+Status SqliteStore::scan_transactions(
+    Timestamp before, size_t page_size,
+    const std::function<bool(std::vector<Transaction>&)>& on_page) {
+  if (page_size == 0) return make_error("page_size", "must be at least 1");
+  const std::string sql = "SELECT " + std::string(kTxColumns) +
+                          " FROM transactions t WHERE (t.ts, t.id) > (?1, ?2) AND t.ts < ?3 "
+                          "ORDER BY t.ts, t.id LIMIT ?4";
+  Timestamp last_ts = INT64_MIN;
+  std::string last_id;
+  const Timestamp end = before == 0 ? INT64_MAX : before;
+  std::vector<Transaction> page;
+  for (;;) {
+    page.clear();
+    {
+      std::lock_guard lock(mu_);
+      auto stmt = prepare(rdb_.get(), sql);
+      if (!stmt.ok()) return stmt.error();
+      sqlite3_stmt* s = stmt->get();
+      sqlite3_bind_int64(s, 1, last_ts);
+      bind_text(s, 2, last_id);
+      sqlite3_bind_int64(s, 3, end);
+      sqlite3_bind_int64(s, 4, static_cast<int64_t>(page_size));
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        auto tx = read_transaction(s, 0);
+        if (!tx.ok()) return tx.error();
+        page.push_back(std::move(tx).value());
+      }
+      if (rc != SQLITE_DONE) return db_error(rdb_.get(), "cannot read transactions from", "");
+    }
+    if (page.empty()) return Status::Ok();
+    last_ts = page.back().ts;
+    last_id = page.back().id;
+    const bool full = page.size() == page_size;
+    if (!on_page(page) || !full) return Status::Ok();
+  }
+}
+
+Result<std::vector<LabelEvent>> SqliteStore::label_events() {
+  std::lock_guard lock(mu_);
+  auto stmt = prepare(rdb_.get(),
+                      "SELECT transaction_id, source, label, labelled_at, account_id, merchant_id, "
+                      "terminal_id, transaction_ts FROM labels "
+                      "ORDER BY labelled_at, transaction_id, source");
+  if (!stmt.ok()) return stmt.error();
+  sqlite3_stmt* s = stmt->get();
+  std::vector<LabelEvent> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    LabelEvent l;
+    l.transaction_id = column_text(s, 0);
+    l.source = column_text(s, 1);
+    const int label = sqlite3_column_int(s, 2);
+    if (label != 0 && label != 1) return corrupt("labels.label", std::to_string(label));
+    l.label = static_cast<Label>(label);
+    l.labelled_at = sqlite3_column_int64(s, 3);
+    l.account_id = column_text(s, 4);
+    l.merchant_id = column_text(s, 5);
+    l.terminal_id = column_text(s, 6);
+    l.transaction_ts = sqlite3_column_int64(s, 7);
+    out.push_back(std::move(l));
+  }
+  if (rc != SQLITE_DONE) return db_error(rdb_.get(), "cannot read the labels from", "");
+  return out;
 }
 
 int sqlite_latest_schema_version() { return kMigrations.back().version; }

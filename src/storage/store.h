@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -172,6 +173,18 @@ class Store {
   virtual Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
                                                                   ModelStatus to,
                                                                   Timestamp at) = 0;
+  // Training history (`fraudwatch train --from-store`, docs/models.md). Thread-safe reads.
+  // Hands every stored transaction with ts < `before` (0: no bound) to `on_page`, in time order
+  // (ts, then id), at most `page_size` (>= 1) at a time: pages are read one by one (keyset
+  // pagination), so a history of millions of rows is never held in memory at once, and other
+  // readers and the writer run between pages. Stops early when on_page returns false. A write
+  // committed during the scan may or may not be seen (each page is its own snapshot).
+  virtual Status scan_transactions(
+      Timestamp before, size_t page_size,
+      const std::function<bool(std::vector<Transaction>&)>& on_page) = 0;
+  // Every stored label event, in labelled_at order (then transaction id, then source). Held in
+  // memory, as a label file's are (LabelSchedule): labels are a small share of transactions.
+  virtual Result<std::vector<LabelEvent>> label_events() = 0;
 };
 
 // Write errors a retry cannot fix carry this tag at the end of their reason, so a writer can

@@ -20,29 +20,37 @@ uint64_t Dataset::positives() const {
 
 Result<Dataset> build_dataset(const DatasetOptions& options) {
   std::optional<ColumnMapping> mapping;
-  if (!options.mapping.empty()) {
-    auto m = ColumnMapping::from_yaml_file(options.mapping);
-    if (!m.ok()) return m.error();
-    mapping = std::move(*m);
+  std::unique_ptr<FileReader> reader;
+  Dataset d;
+  std::vector<LabelSchedule> schedules;
+  if (options.source) {
+    if (!options.source->labels.empty()) {
+      schedules.push_back(LabelSchedule::from_events(options.source->labels));
+      d.label_files = {options.source->name + " (labels table)"};
+    }
+  } else {
+    if (!options.mapping.empty()) {
+      auto m = ColumnMapping::from_yaml_file(options.mapping);
+      if (!m.ok()) return m.error();
+      mapping = std::move(*m);
+    }
+    auto opened = FileReader::open(options.input, mapping ? &*mapping : nullptr, nullptr);
+    if (!opened.ok()) return opened.error();
+    reader = std::move(opened).value();
+    d.label_files = reader->label_files();
+    if (!options.labels.empty()) d.label_files = {options.labels};
+    for (const std::string& path : d.label_files) {
+      auto s = LabelSchedule::load(path);
+      if (!s.ok()) return s.error();
+      d.labels_rejected += s->rejected().size();
+      schedules.push_back(std::move(*s));
+    }
   }
-  auto reader = FileReader::open(options.input, mapping ? &*mapping : nullptr, nullptr);
-  if (!reader.ok()) return reader.error();
 
   // One FeatureEngine with shard_count 1: the code each shard runs, over all accounts.
   FeatureConfig fc;
   fc.initial_accounts = 1 << 16;
   FeatureEngine features(fc);
-
-  Dataset d;
-  d.label_files = (*reader)->label_files();
-  if (!options.labels.empty()) d.label_files = {options.labels};
-  std::vector<LabelSchedule> schedules;
-  for (const std::string& path : d.label_files) {
-    auto s = LabelSchedule::load(path);
-    if (!s.ok()) return s.error();
-    d.labels_rejected += s->rejected().size();
-    schedules.push_back(std::move(*s));
-  }
   const bool from_files = !schedules.empty();
 
   // Fraud labels waiting for their delay, earliest due first.
@@ -56,21 +64,15 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
   uint64_t seq = 0;
   std::vector<LabelEvent> arrived;
   std::unordered_map<std::string, uint16_t> pattern_index{{"", 0}};
-  std::vector<Transaction> batch;
   std::vector<DeadLetter> dead;
   FeatureVector fv;
   Timestamp last_ts = INT64_MIN;
   uint64_t next_progress = options.progress_every;
-  bool done = false;
-  while (!done) {
-    batch.clear();
-    dead.clear();
-    const bool more = (*reader)->next_batch(batch, dead, 4096);
-    d.rejected += dead.size();
+  // Replays one batch in order; false once the window's end is reached.
+  auto consume = [&](std::vector<Transaction>& batch) -> bool {
     for (Transaction& tx : batch) {
       if (options.window_to != 0 && tx.ts >= options.window_to) {
-        done = true;
-        break;
+        return false;
       }
       if (tx.ts < last_ts) ++d.out_of_order;
       last_ts = std::max(last_ts, tx.ts);
@@ -130,7 +132,31 @@ Result<Dataset> build_dataset(const DatasetOptions& options) {
       options.progress(d.transactions_read, d.rows());
       next_progress = d.transactions_read + options.progress_every;
     }
-    if (!more) break;
+    return true;
+  };
+  if (options.source) {
+    Status st = options.source->scan(options.window_to, consume);
+    if (!st.ok()) return st.error();
+    if (d.transactions_read == 0) {
+      return make_error("--from-store", options.source->name + " holds no transactions" +
+                                            (options.window_to != 0 ? " before --to" : ""));
+    }
+    if (schedules.empty() && d.rows() == 0 && d.unlabelled > 0) {
+      return make_error("--from-store",
+                        options.source->name + " holds " + std::to_string(d.transactions_read) +
+                            " transactions but no labels (the labels table is empty and no "
+                            "transaction carries a label): label transactions first, or train "
+                            "from a labelled history file with --input");
+    }
+  } else {
+    std::vector<Transaction> batch;
+    for (;;) {
+      batch.clear();
+      dead.clear();
+      const bool more = reader->next_batch(batch, dead, 4096);
+      d.rejected += dead.size();
+      if (!consume(batch) || !more) break;
+    }
   }
   if (options.progress) options.progress(d.transactions_read, d.rows());
   return d;

@@ -12,19 +12,38 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "core/time.h"
 #include "features/schema.h"
+#include "model/transaction.h"
 
 namespace fw {
+
+// A history read from somewhere other than files (`train --from-store`: the store's
+// transactions and labels tables), replayed by the same loop as a file. Immutable once built;
+// the caller keeps whatever `scan` reads from alive for the build_dataset() call.
+struct HistorySource {
+  std::string name;  // for messages and metadata.json, e.g. "store: SQLite data/fraudwatch.db"
+  // Hands the transactions with ts < before (0: all) to on_page in time order, page by page,
+  // until on_page returns false or the history ends (Store::scan_transactions).
+  std::function<Status(Timestamp before,
+                       const std::function<bool(std::vector<Transaction>&)>& on_page)>
+      scan;
+  // Late labels of that history in labelled_at order (Store::label_events), applied like a
+  // label file's; empty: each transaction's own `label` is its truth, fed after the delay.
+  std::vector<LabelEvent> labels;
+};
 
 struct DatasetOptions {
   std::string input;    // a history file or folder (FileReader)
   std::string mapping;  // optional column-mapping YAML
   std::string labels;   // optional label file (JSON lines); default: the folder's labels.jsonl
+  // Set: the history comes from here instead of `input` / `mapping` / `labels`.
+  std::shared_ptr<const HistorySource> source;
   // Rows come from transactions with window_from <= ts < window_to; earlier ones only warm the
   // state, later ones are not read. 0 = no bound.
   Timestamp window_from = 0;
@@ -44,6 +63,9 @@ struct Dataset {
   std::vector<uint64_t> account;  // account key, for alerts per account and day
   std::vector<uint16_t> pattern;  // index into pattern_names; 0 = "" (none / not simulated)
   std::vector<std::string> pattern_names{""};
+  // Empty, or one Isolation Forest score per row: the model's extra kAnomalyColumn column
+  // (`train --anomaly-feature`; filled by the pipeline, not by build_dataset).
+  std::vector<float> anomaly;
 
   uint64_t transactions_read = 0;  // valid transactions replayed, warm-up included
   uint64_t rejected = 0;           // records FileReader refused (dead letters)
@@ -62,7 +84,9 @@ struct Dataset {
   Timestamp last_ts() const { return ts.empty() ? 0 : ts.back(); }
 };
 
-// Errors: the input or mapping cannot be opened (named by path).
+// Errors: the input or mapping cannot be opened (named by path); a HistorySource that fails to
+// read, holds no transactions in the window, or holds transactions but no labels (field
+// "--from-store").
 Result<Dataset> build_dataset(const DatasetOptions& options);
 
 }  // namespace fw

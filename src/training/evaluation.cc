@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace fw {
 namespace {
@@ -26,6 +27,7 @@ std::vector<float> score_rows(const TreeModel& model, const Dataset& data, size_
   for (size_t i = begin; i < end; ++i) {
     const float* row = data.row(i);
     for (size_t f = 0; f < kFeatureCount; ++f) v.values[f] = row[f];
+    v[ScoreSlot::kAnomalyScore] = data.anomaly.empty() ? NAN : data.anomaly[i];
     scores.push_back(static_cast<float>(model.predict(v)));
   }
   return scores;

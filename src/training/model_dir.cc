@@ -23,7 +23,18 @@ Result<LoadedModel> load_model(const std::string& path) {
   auto model = TreeModel::load_file(model_path);
   if (!model.ok()) return model.error();
   LoadedModel out{std::move(*model), nlohmann::json::object(), kDefaultThreshold, std::nullopt};
-  if (!is_dir) return out;
+  // A model with the anomaly column needs the forest that computes it, from its own folder.
+  auto no_forest = [&](const std::string& where) {
+    return make_error(where, fmt::format("has the '{}' column (the Isolation Forest's score as a "
+                                         "model input) but {} has no {}: the folder is "
+                                         "incomplete; copy the whole model folder or retrain",
+                                         kAnomalyColumn, is_dir ? path : "a bare model file",
+                                         kIsolationForestFile));
+  };
+  if (!is_dir) {
+    if (out.model.uses_anomaly_score()) return no_forest(model_path + ": learner.feature_names");
+    return out;
+  }
   const std::string forest_path = (fs::path(path) / kIsolationForestFile).string();
   if (fs::exists(forest_path, ec)) {
     auto forest = IsolationForest::load_file(forest_path);
@@ -36,7 +47,12 @@ Result<LoadedModel> load_model(const std::string& path) {
     out.forest = std::move(*forest);
   }
   const std::string meta_path = (fs::path(path) / kMetadataFile).string();
-  if (!fs::exists(meta_path, ec)) return out;
+  if (!fs::exists(meta_path, ec)) {
+    if (out.model.uses_anomaly_score() && !out.forest) {
+      return no_forest(model_path + ": learner.feature_names");
+    }
+    return out;
+  }
 
   std::ifstream in(meta_path);
   if (!in) return make_error(meta_path, fmt::format("cannot open: {}", std::strerror(errno)));
@@ -65,6 +81,23 @@ Result<LoadedModel> load_model(const std::string& path) {
       return make_error(meta_path + ": threshold", "must be a number from 0 to 1");
     }
     out.threshold = th->get<double>();
+  }
+  auto names = out.metadata.find("feature_names");
+  if (names != out.metadata.end()) {
+    if (!names->is_array()) return make_error(meta_path + ": feature_names", "must be an array");
+    const bool declared =
+        std::find(names->begin(), names->end(), std::string(kAnomalyColumn)) != names->end();
+    if (declared && !out.forest) return no_forest(meta_path + ": feature_names");
+    if (declared != out.model.uses_anomaly_score()) {
+      return make_error(meta_path + ": feature_names",
+                        fmt::format("{} the '{}' column but {} {}: the files are from different "
+                                    "models",
+                                    declared ? "lists" : "does not list", kAnomalyColumn,
+                                    model_path, declared ? "does not have it" : "has it"));
+    }
+  }
+  if (out.model.uses_anomaly_score() && !out.forest) {
+    return no_forest(model_path + ": learner.feature_names");
   }
   return out;
 }

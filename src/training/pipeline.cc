@@ -84,13 +84,35 @@ Status write_report(const std::string& dir, const EvaluationReport& report) {
 
 Result<TrainJobResult> run_train_job(const TrainJob& job) {
   const auto started = std::chrono::steady_clock::now();
+  if (job.anomaly_feature && !job.anomaly) {
+    return make_error("--anomaly-feature", "needs the Isolation Forest: drop --no-anomaly");
+  }
   auto data = replay(job.data, job.log);
   if (!data.ok()) return data.error();
-  const Dataset& d = *data;
+  Dataset& d = *data;
   say(job.log, fmt::format("dataset: {} rows ({} fraud) from {} transactions ({} warm-up, {} "
                            "unlabelled, {} rejected) in {:.1f} s",
                            d.rows(), d.positives(), d.transactions_read, d.warmup, d.unlabelled,
                            d.rejected, seconds_since(started)));
+  const bool kfold = job.train.validation == Validation::kKFold;
+  // The anomaly score as a model input: the forest first, on the rows the model trains on (the
+  // earlier rows of the time split, split as train_model does; every row with k-fold).
+  std::optional<IsolationForest> forest;
+  double forest_secs = 0;
+  if (job.anomaly_feature) {
+    const auto forest_started = std::chrono::steady_clock::now();
+    const size_t forest_rows = kfold ? d.rows()
+                                     : static_cast<size_t>(static_cast<double>(d.rows()) *
+                                                           (1 - job.train.validation_fraction));
+    auto f = train_forest(d, 0, forest_rows, job.forest);
+    if (!f.ok()) return f.error();
+    d.anomaly = anomaly_scores(*f, d, 0, d.rows());
+    forest = std::move(*f);
+    forest_secs = seconds_since(forest_started);
+    say(job.log, fmt::format("isolation forest: trained first on {} rows in {:.1f} s; its score "
+                             "is the model's {} column",
+                             forest_rows, forest_secs, kAnomalyColumn));
+  }
   const auto train_started = std::chrono::steady_clock::now();
   TrainOptions to = job.train;
   to.progress = job.log;
@@ -111,7 +133,6 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   }
   // Time split: the validation rows, scored by the serving evaluator. K-fold: every row, scored
   // out of fold by the fold model that did not see it.
-  const bool kfold = job.train.validation == Validation::kKFold;
   const size_t vb = kfold ? 0 : r.train.train_rows, ve = d.rows();
   std::vector<float> scores = kfold ? r.train.out_of_fold : score_rows(*model, d, vb, ve);
   const std::span<const float> vlabels(d.y.data() + vb, ve - vb);
@@ -119,12 +140,15 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   r.validation = evaluate_scores(d, vb, ve, scores, threshold, job.k);
 
   // The anomaly score: unsupervised, on the training rows only, judged on the validation rows.
-  std::optional<IsolationForest> forest;
   nlohmann::json anomaly_meta = nullptr;
   if (job.anomaly) {
     const auto forest_started = std::chrono::steady_clock::now();
-    auto f = train_forest(d, 0, r.train.train_rows, job.forest);
-    if (!f.ok()) return f.error();
+    if (!forest) {
+      auto f = train_forest(d, 0, r.train.train_rows, job.forest);
+      if (!f.ok()) return f.error();
+      forest = std::move(*f);
+    }
+    const IsolationForest* f = &*forest;
     const std::vector<float> a = anomaly_scores(*f, d, vb, ve);
     const auto curve = score_curve(a, vlabels);
     r.validation.anomaly_roc_auc = roc_auc(curve);
@@ -136,12 +160,13 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
                     {"seed", job.forest.seed},
                     {"trained_on_rows", r.train.train_rows},
                     {"validation_roc_auc", *r.validation.anomaly_roc_auc},
-                    {"validation_average_precision", *r.validation.anomaly_average_precision}};
-    say(job.log, fmt::format("isolation forest: {} trees on {} rows in {:.1f} s, validation ROC "
-                             "AUC {:.4f}",
-                             f->tree_count(), r.train.train_rows, seconds_since(forest_started),
-                             *r.validation.anomaly_roc_auc));
-    forest = std::move(*f);
+                    {"validation_average_precision", *r.validation.anomaly_average_precision},
+                    {"model_input", job.anomaly_feature}};
+    say(job.log,
+        fmt::format("isolation forest: {} trees on {} rows in {:.1f} s, validation ROC "
+                    "AUC {:.4f}",
+                    f->tree_count(), r.train.train_rows,
+                    forest_secs + seconds_since(forest_started), *r.validation.anomaly_roc_auc));
   }
 
   const TreeParams& p = r.train.best.params;
@@ -183,6 +208,7 @@ Result<TrainJobResult> run_train_job(const TrainJob& job) {
   nlohmann::json names = nlohmann::json::array();
   for (size_t f = 0; f < kFeatureCount; ++f)
     names.push_back(feature_name(static_cast<FeatureId>(f)));
+  if (job.anomaly_feature) names.push_back(kAnomalyColumn);
   nlohmann::json metrics = report_to_json(r.validation);
   metrics.erase("roc_curve");
   metrics.erase("pr_curve");
@@ -255,6 +281,10 @@ Result<EvaluationReport> run_evaluate_job(const EvaluateJob& job) {
   auto data = replay(job.data, job.log);
   if (!data.ok()) return data.error();
   if (data->rows() == 0) return make_error("input", "no labelled transactions in the window");
+  // load_model refuses a model with the anomaly column whose folder has no forest.
+  if (model->model.uses_anomaly_score() && model->forest) {
+    data->anomaly = anomaly_scores(*model->forest, *data, 0, data->rows());
+  }
   std::vector<float> scores = score_rows(model->model, *data, 0, data->rows());
   const double threshold = job.threshold >= 0 ? job.threshold : model->threshold;
   EvaluationReport r = evaluate_scores(*data, 0, data->rows(), scores, threshold, job.k);

@@ -28,6 +28,10 @@ struct TrainJob {
   // isolation_forest.json (training/anomaly.h); its validation ROC AUC joins the report.
   bool anomaly = true;
   IsolationForestOptions forest;
+  // Also give the model the forest's score as an extra input column (kAnomalyColumn): the
+  // forest is trained first (on the same training rows), every row gets its score, and the
+  // engine computes it before the model at serving time. Requires `anomaly`.
+  bool anomaly_feature = false;
 };
 
 struct TrainJobResult {

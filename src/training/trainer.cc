@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 
+#include "scoring/tree_model.h"
 #include "training/metrics.h"
 
 namespace fw {
@@ -30,9 +31,22 @@ struct BoosterDeleter {
 using DMatrix = std::unique_ptr<void, DMatrixDeleter>;
 using Booster = std::unique_ptr<void, BoosterDeleter>;
 
+// Rows [begin, end): the schema features, then the anomaly score column when the dataset
+// has one (Dataset::anomaly; XGBoost copies the matrix, so the wide copy is short-lived).
 Result<DMatrix> make_matrix(const Dataset& d, size_t begin, size_t end) {
   DMatrixHandle h = nullptr;
-  if (XGDMatrixCreateFromMat(d.row(begin), end - begin, kFeatureCount, NAN, &h) != 0) {
+  if (!d.anomaly.empty()) {
+    constexpr size_t kWide = kFeatureCount + 1;
+    std::vector<float> wide((end - begin) * kWide);
+    for (size_t i = begin; i < end; ++i) {
+      float* out = wide.data() + (i - begin) * kWide;
+      std::copy_n(d.row(i), kFeatureCount, out);
+      out[kFeatureCount] = d.anomaly[i];
+    }
+    if (XGDMatrixCreateFromMat(wide.data(), end - begin, kWide, NAN, &h) != 0) {
+      return xgb_error("DMatrix");
+    }
+  } else if (XGDMatrixCreateFromMat(d.row(begin), end - begin, kFeatureCount, NAN, &h) != 0) {
     return xgb_error("DMatrix");
   }
   DMatrix m(h);
@@ -42,15 +56,17 @@ Result<DMatrix> make_matrix(const Dataset& d, size_t begin, size_t end) {
   return m;
 }
 
-std::vector<const char*> feature_names() {
+// The column names of a matrix of `columns` columns: the schema's, then kAnomalyColumn.
+std::vector<const char*> feature_names(uint64_t columns) {
   std::vector<const char*> names;
   static std::vector<std::string> storage = [] {
     std::vector<std::string> s;
     for (size_t f = 0; f < kFeatureCount; ++f)
       s.emplace_back(feature_name(static_cast<FeatureId>(f)));
+    s.emplace_back(kAnomalyColumn);
     return s;
   }();
-  for (const std::string& s : storage) names.push_back(s.c_str());
+  for (size_t c = 0; c < columns && c < storage.size(); ++c) names.push_back(storage[c].c_str());
   return names;
 }
 
@@ -98,7 +114,9 @@ Result<TrialOutcome> run_trial(const TreeParams& p, const TrainOptions& o, doubl
   for (const auto& [k, v] : params) {
     if (XGBoosterSetParam(h, k.c_str(), v.c_str()) != 0) return xgb_error(k.c_str());
   }
-  std::vector<const char*> names = feature_names();
+  bst_ulong columns = 0;
+  if (XGDMatrixNumCol(train.get(), &columns) != 0) return xgb_error("columns");
+  std::vector<const char*> names = feature_names(columns);
   if (XGBoosterSetStrFeatureInfo(h, "feature_name", names.data(), names.size()) != 0) {
     return xgb_error("feature names");
   }

@@ -2,6 +2,7 @@
 // decision policy; explanations on REVIEW/BLOCK; models swapped per source batch under load.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <map>
@@ -235,6 +236,85 @@ TEST(EngineModels, ABundleWithAForestOfOtherColumnsIsRefused) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().field, "isolation_forest");
   EXPECT_NE(st.error().reason.find("3 columns"), std::string::npos) << st.error().reason;
+}
+
+// A model with the anomaly_score column (train --anomaly-feature): one tree on amount, one on
+// the anomaly score, which the engine computes with the bundle's forest before the model.
+std::shared_ptr<const TreeModel> anomaly_column_model(float cut) {
+  json t0 = tree({1, -1, -1}, {2, -1, -1}, {0, 0, 0}, {100.0, -1.0, 1.0}, {10.0, 8.0, 2.0});
+  json t1 = tree({1, -1, -1}, {2, -1, -1}, {1, 0, 0}, {cut, -2.0, 3.0}, {10.0, 5.0, 5.0});
+  json j{
+      {"learner",
+       {{"feature_names", {"amount", "anomaly_score"}},
+        {"learner_model_param", {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", "2"}}},
+        {"objective", {{"name", "binary:logistic"}}},
+        {"gradient_booster",
+         {{"name", "gbtree"},
+          {"model",
+           {{"gbtree_model_param", {{"num_parallel_tree", "1"}}}, {"trees", {t0, t1}}}}}}}},
+      {"version", {1, 7, 4}}};
+  auto m = TreeModel::from_xgboost_json(j.dump());
+  EXPECT_TRUE(m.ok()) << m.error().message();
+  return std::make_shared<const TreeModel>(std::move(*m));
+}
+
+TEST(EngineModels, TheAnomalyScoreFeedsAModelThatReadsIt) {
+  auto forest = std::make_shared<const IsolationForest>(train_forest());
+  std::vector<Transaction> txs;
+  for (int i = 0; i < 40; ++i) txs.push_back(make_tx(i, i % 2 ? 5'000 : 900'000 + 1000 * i));
+  // The anomaly tree splits at the median score of these transactions (a forest-only run).
+  auto forest_only = std::make_shared<ModelBundle>();
+  forest_only->forest = forest;
+  std::vector<float> scores;
+  for (const Scored& s : run(rules(quiet_rules()), forest_only, txs)) {
+    scores.push_back(static_cast<float>(s.decision.anomaly_score));
+  }
+  ASSERT_EQ(scores.size(), 40u);
+  std::sort(scores.begin(), scores.end());
+  ASSERT_LT(scores.front(), scores.back());
+  const float cut = scores[20] > scores.front() ? scores[20] : scores.back();
+  auto model = anomaly_column_model(cut);
+  ASSERT_TRUE(model->uses_anomaly_score());
+  EXPECT_FALSE(amount_model()->uses_anomaly_score());
+  auto bundle = std::make_shared<ModelBundle>();
+  bundle->champion = model;
+  bundle->version = "m1";
+  bundle->forest = forest;
+  bundle->policy = default_model_policy(0.5);
+  ASSERT_TRUE(check_model_bundle(*bundle).ok());
+  auto got = run(rules(quiet_rules()), bundle, txs);
+  ASSERT_EQ(got.size(), 40u);
+  int high = 0, low = 0;
+  for (const Scored& s : got) {
+    const Decision& d = s.decision;
+    ASSERT_FALSE(std::isnan(d.anomaly_score));
+    // What the trees give for this amount and this anomaly score (compared as float).
+    const double margin = (s.tx.amount.minor < 100 * 100 ? -1.0 : 1.0) +
+                          (static_cast<float>(d.anomaly_score) < cut ? -2.0 : 3.0);
+    EXPECT_NEAR(d.model_score, 1 / (1 + std::exp(-margin)), 1e-6) << s.tx.id;
+    (static_cast<float>(d.anomaly_score) < cut ? low : high)++;
+    if (d.action != Action::kAllow) {
+      bool named = false;
+      for (const auto& c : d.contributions) named |= c.feature == "anomaly_score";
+      EXPECT_TRUE(named) << s.tx.id;
+    }
+  }
+  // Both of the anomaly tree's leaves were reached, so the score really steered predictions.
+  EXPECT_GT(low, 0);
+  EXPECT_GT(high, 0);
+
+  // The same model without its forest cannot serve.
+  ModelBundle missing;
+  missing.champion = model;
+  Status st = check_model_bundle(missing);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "champion.feature_names");
+  ModelBundle shadow_missing;
+  shadow_missing.shadow = model;
+  shadow_missing.forest = bundle->forest;  // the champion's forest is not the shadow's
+  st = check_model_bundle(shadow_missing);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "shadow.feature_names");
 }
 
 // Hot swap under load: while batches stream in, another thread swaps between two bundles (and

@@ -181,6 +181,11 @@ class DownStore final : public Store {
                                                           Timestamp at) override {
     return real_.set_model_status(v, to, at);
   }
+  Status scan_transactions(Timestamp before, size_t page_size,
+                           const std::function<bool(std::vector<Transaction>&)>& on_page) override {
+    return real_.scan_transactions(before, page_size, on_page);
+  }
+  Result<std::vector<LabelEvent>> label_events() override { return real_.label_events(); }
   std::atomic<int> attempts{0};
 
  private:

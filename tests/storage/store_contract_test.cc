@@ -986,6 +986,109 @@ TEST_P(StoreContract, ConcurrentActivationsLeaveExactlyOneChampion) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// Training history (train --from-store): every transaction in (ts, id) order, page by page,
+// whatever order the batches were written in, with every field as written.
+TEST_P(StoreContract, ScansTransactionsInTimeOrderPageByPage) {
+  const Timestamp day = kMicrosPerDay;
+  std::vector<Scored> all;
+  // Three days (three PostgreSQL partitions); equal timestamps ordered by id.
+  for (int i = 0; i < 23; ++i) {
+    const Timestamp ts = 20000 * day + (i % 3) * day + (i % 5) * 1000;
+    Scored s = i == 4 ? full_scored("tx-" + std::to_string(100 + i), ts)
+                      : minimal_scored("tx-" + std::to_string(100 + i), ts);
+    if (i % 4 == 0) s.tx.label = Label::kLegit;
+    all.push_back(std::move(s));
+  }
+  WriteBatch late, early;  // the later days written first
+  for (const Scored& s : all) (s.tx.ts >= 20001 * day ? late : early).scored.push_back(s);
+  write_ok(late);
+  write_ok(early);
+  std::vector<Transaction> want;
+  for (const Scored& s : all) want.push_back(s.tx);
+  std::sort(want.begin(), want.end(), [](const Transaction& a, const Transaction& b) {
+    return a.ts != b.ts ? a.ts < b.ts : a.id < b.id;
+  });
+
+  std::vector<Transaction> got;
+  std::vector<size_t> pages;
+  Status st = store_->scan_transactions(0, 5, [&](std::vector<Transaction>& page) {
+    pages.push_back(page.size());
+    for (Transaction& tx : page) got.push_back(std::move(tx));
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_EQ(pages, (std::vector<size_t>{5, 5, 5, 5, 3}));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE(want[i].id);
+    expect_same_transaction(got[i], want[i]);
+  }
+
+  // `before` bounds the scan; on_page returning false stops it.
+  std::vector<std::string> first_day;
+  st = store_->scan_transactions(20001 * day, 4, [&](std::vector<Transaction>& page) {
+    for (const Transaction& tx : page) first_day.push_back(tx.id);
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  std::vector<std::string> want_first_day;
+  for (const Transaction& tx : want) {
+    if (tx.ts < 20001 * day) want_first_day.push_back(tx.id);
+  }
+  EXPECT_EQ(first_day, want_first_day);
+  int calls = 0;
+  st = store_->scan_transactions(0, 2, [&](std::vector<Transaction>&) { return ++calls < 2; });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(calls, 2);
+
+  st = store_->scan_transactions(0, 0, [](std::vector<Transaction>&) { return true; });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().field, "page_size");
+}
+
+TEST_P(StoreContract, ScanningAnEmptyStoreCallsNothing) {
+  int calls = 0;
+  Status st = store_->scan_transactions(0, 10, [&](std::vector<Transaction>&) {
+    ++calls;
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_EQ(calls, 0);
+  auto labels = store_->label_events();
+  ASSERT_TRUE(labels.ok()) << labels.error().message();
+  EXPECT_TRUE(labels->empty());
+}
+
+TEST_P(StoreContract, LabelEventsComeInLabelledAtOrderWithEveryField) {
+  WriteBatch b;
+  b.scored.push_back(minimal_scored("tx-1", 1));
+  b.labels = {
+      {"tx-2", "acct-2", "m-2", "t-2", 5, 300, Label::kFraud, "chargeback"},
+      {"tx-1", "acct-1", "m-1", "t-1", 1, 100, Label::kLegit, "analyst"},
+      {"tx-3", "acct-3", "", "", 7, 200, Label::kFraud, "analyst"},
+      {"tx-1", "acct-1", "m-1", "t-1", 1, 300, Label::kFraud, "analyst-2"},
+  };
+  write_ok(b);
+  auto got = store_->label_events();
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  ASSERT_EQ(got->size(), 4u);
+  // labelled_at, then transaction id, then source.
+  const std::vector<std::pair<std::string, std::string>> order = {
+      {"tx-1", "analyst"}, {"tx-3", "analyst"}, {"tx-1", "analyst-2"}, {"tx-2", "chargeback"}};
+  for (size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ((*got)[i].transaction_id, order[i].first) << i;
+    EXPECT_EQ((*got)[i].source, order[i].second) << i;
+  }
+  const LabelEvent& l = (*got)[3];
+  EXPECT_EQ(l.account_id, "acct-2");
+  EXPECT_EQ(l.merchant_id, "m-2");
+  EXPECT_EQ(l.terminal_id, "t-2");
+  EXPECT_EQ(l.transaction_ts, 5);
+  EXPECT_EQ(l.labelled_at, 300);
+  EXPECT_EQ(l.label, Label::kFraud);
+  EXPECT_EQ((*got)[0].label, Label::kLegit);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<StoreFactory>& info) {
                            return info.param.name;

@@ -231,5 +231,136 @@ TEST_F(TrainPipeline, TooLittleDataIsAnError) {
   EXPECT_EQ(r.error().field, "training");
 }
 
+// --anomaly-feature: the forest is trained first and its score is the model's extra column;
+// the serving evaluator (which reads the score from FeatureVector's anomaly slot) predicts what
+// Python's xgboost predicts on the same rows with that column; folders missing the forest, or
+// whose files disagree about the column, are refused naming the file and field.
+TEST_F(TrainPipeline, AnomalyScoreAsAModelInput) {
+  TrainJob j = job("anomaly-input");
+  j.train.search_trials = 1;
+  j.anomaly_feature = true;
+  auto r = run_train_job(j);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_GT(r->validation.roc_auc, 0.85);
+  const std::string folder = dir_->file("anomaly-input");
+  auto loaded = load_model(folder);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  EXPECT_TRUE(loaded->model.uses_anomaly_score());
+  ASSERT_TRUE(loaded->forest.has_value());
+  const nlohmann::json& names = loaded->metadata["feature_names"];
+  ASSERT_EQ(names.size(), kFeatureCount + 1);
+  EXPECT_EQ(names.back(), "anomaly_score");
+  EXPECT_EQ(loaded->metadata["anomaly"]["model_input"], true);
+  EXPECT_EQ(loaded->model.features().back(), kAnomalyColumnId);
+
+  // Held-out rows: features, then the folder's forest's score, as the engine computes them.
+  DatasetOptions later;
+  later.input = dir_->file("hist");
+  later.window_from = *parse_rfc3339("2026-04-01T00:00:00Z");
+  later.window_to = *parse_rfc3339("2026-04-01T08:00:00Z");
+  auto rows = build_dataset(later);
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  ASSERT_GT(rows->rows(), 50u);
+  std::vector<float> ours;
+  std::vector<float> anomaly;
+  {
+    std::ofstream x(dir_->file("xa.csv"));
+    x.precision(9);
+    for (size_t f = 0; f < kFeatureCount; ++f) x << feature_name(static_cast<FeatureId>(f)) << ",";
+    x << "anomaly_score\n";
+    FeatureVector v;
+    for (size_t i = 0; i < rows->rows(); ++i) {
+      for (size_t f = 0; f < kFeatureCount; ++f) {
+        v.values[f] = rows->row(i)[f];
+        x << rows->row(i)[f] << ",";
+      }
+      v[ScoreSlot::kAnomalyScore] = loaded->forest->score(v);  // what the engine does
+      anomaly.push_back(static_cast<float>(v[ScoreSlot::kAnomalyScore]));
+      x << anomaly.back() << "\n";
+      ours.push_back(static_cast<float>(loaded->model.predict(v)));
+      // Without the score the prediction is another one: the column is really read.
+      const Explanation e = loaded->model.explain(v, kFeatureCount + 1);
+      EXPECT_NEAR(e.margin, loaded->model.margin(v), 1e-5);
+    }
+  }
+  // The anomaly column is used by the trees (otherwise this test proves nothing).
+  bool used = false;
+  FeatureVector probe;
+  for (size_t i = 0; i < rows->rows() && !used; ++i) {
+    for (size_t f = 0; f < kFeatureCount; ++f) probe.values[f] = rows->row(i)[f];
+    probe[ScoreSlot::kAnomalyScore] = 0.0;
+    const double low = loaded->model.predict(probe);
+    probe[ScoreSlot::kAnomalyScore] = 1.0;
+    used = loaded->model.predict(probe) != low;
+  }
+  EXPECT_TRUE(used) << "no tree splits on anomaly_score";
+  testing::ChildProcess py({"/usr/bin/python3",
+                            (testing::source_dir() / "tests/training/xgboost_predict.py").string(),
+                            folder + "/model.json", dir_->file("xa.csv"), dir_->file("pya.csv")});
+  while (py.read_line(300000)) {
+  }
+  ASSERT_EQ(py.wait(), 0) << py.transcript();
+  std::ifstream py_out(dir_->file("pya.csv"));
+  size_t compared = 0;
+  for (double v; py_out >> v; ++compared) {
+    ASSERT_LT(compared, ours.size());
+    EXPECT_NEAR(ours[compared], v, 1e-6) << compared;
+  }
+  EXPECT_EQ(compared, ours.size());
+
+  // evaluate computes the column from the folder's forest.
+  EvaluateJob e;
+  e.model = folder;
+  e.data.input = dir_->file("hist");
+  e.data.window_from = *parse_rfc3339("2026-03-29T00:00:00Z");
+  auto report = run_evaluate_job(e);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_GT(report->roc_auc, 0.85);
+
+  // Hostile folders. The column declared, no forest: refused naming metadata.json's field.
+  const std::string forest_file = folder + "/isolation_forest.json";
+  const std::string forest_text = slurp(forest_file);
+  std::filesystem::remove(forest_file);
+  auto no_forest = load_model(folder);
+  ASSERT_FALSE(no_forest.ok());
+  EXPECT_NE(no_forest.error().field.find("metadata.json: feature_names"), std::string::npos)
+      << no_forest.error().message();
+  EXPECT_NE(no_forest.error().reason.find("isolation_forest.json"), std::string::npos);
+  // Without metadata, model.json's own column names it.
+  const std::string meta_file = folder + "/metadata.json";
+  const std::string meta_text = slurp(meta_file);
+  std::filesystem::remove(meta_file);
+  auto bare_folder = load_model(folder);
+  ASSERT_FALSE(bare_folder.ok());
+  EXPECT_NE(bare_folder.error().field.find("model.json: learner.feature_names"), std::string::npos)
+      << bare_folder.error().message();
+  auto bare_file = load_model(folder + "/model.json");
+  ASSERT_FALSE(bare_file.ok());
+  EXPECT_NE(bare_file.error().field.find("learner.feature_names"), std::string::npos);
+  // Metadata that disagrees with model.json about the column.
+  std::ofstream(forest_file, std::ios::trunc) << forest_text;
+  nlohmann::json meta = nlohmann::json::parse(meta_text);
+  meta["feature_names"].erase(meta["feature_names"].size() - 1);
+  std::ofstream(meta_file, std::ios::trunc) << meta.dump();
+  auto disagree = load_model(folder);
+  ASSERT_FALSE(disagree.ok());
+  EXPECT_NE(disagree.error().field.find("metadata.json: feature_names"), std::string::npos)
+      << disagree.error().message();
+  meta["feature_names"] = 7;
+  std::ofstream(meta_file, std::ios::trunc) << meta.dump();
+  auto wrong_type = load_model(folder);
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.error().field.find("feature_names"), std::string::npos);
+  std::ofstream(meta_file, std::ios::trunc) << meta_text;
+  EXPECT_TRUE(load_model(folder).ok());
+
+  TrainJob refused = job("refused");
+  refused.anomaly_feature = true;
+  refused.anomaly = false;
+  auto no = run_train_job(refused);
+  ASSERT_FALSE(no.ok());
+  EXPECT_EQ(no.error().field, "--anomaly-feature");
+}
+
 }  // namespace
 }  // namespace fw
