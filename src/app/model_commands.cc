@@ -47,6 +47,17 @@ Result<std::unique_ptr<Store>> registry_store(const ModelCommands& c, AppConfig&
     cfg.backend = "postgres";
     cfg.database_url = *c.database_url;
   }
+  // Only `register` may create the SQLite database (registering before the first demo is
+  // fine); the other subcommands on a missing one would only hide a mistyped --data-dir.
+  if (cfg.backend != "postgres" && !c.reg->parsed()) {
+    std::error_code ec;
+    if (!fs::is_regular_file(cfg.sqlite_file(), ec)) {
+      return make_error(c.data_dir ? "--data-dir" : "storage.path",
+                        "no fraudwatch database at '" + cfg.sqlite_file() +
+                            "': point --data-dir (or --database-url) at the store, or register a "
+                            "model first with `fraudwatch model register FOLDER`");
+    }
+  }
   if (cfg.backend != "postgres" && cfg.sqlite_path.empty()) {
     std::error_code ec;
     fs::create_directories(cfg.data_dir, ec);

@@ -199,7 +199,15 @@ TEST(ModelRegistryCli, RegisterListActivateShadowRetire) {
   const std::string a = dir.file("a"), b = dir.file("b"), data = dir.file("data");
   make_python_models(a, b);
 
+  // Only register creates a database: list on a mistyped --data-dir says so and creates none.
   CliResult r = model_cmd(data, {"list"});
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("--data-dir: no fraudwatch database at"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(data + "/fraudwatch.db"));
+  const std::string empty = dir.file("empty");
+  fs::create_directories(empty);
+  ASSERT_TRUE(open_sqlite_store({.path = empty + "/fraudwatch.db"}).ok());
+  r = model_cmd(empty, {"list"});
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("no registered models"), std::string::npos) << r.out;
 
