@@ -53,9 +53,9 @@ class RegistryModels {
   const Clock& clock_;
 
   std::mutex mu_;
-  bool loaded_ = false;       // guarded by mu_: a bundle was applied at least once
-  std::string served_;        // guarded by mu_: "champion|path|shadow|path" applied last
-  std::string failed_;        // guarded by mu_: the key that failed last (reported once)
+  bool loaded_ = false;  // guarded by mu_: a bundle was applied at least once
+  std::string served_;   // guarded by mu_: "champion|path|shadow|path" applied last
+  std::string failed_;   // guarded by mu_: the key that failed last (reported once)
 };
 
 // Logs poll()'s outcome: a swap at info (with the versions), a failure at error.

@@ -25,9 +25,9 @@ std::optional<ModelStatus> parse_model_status(std::string_view text);
 
 // One registered version.
 struct RegisteredModel {
-  std::string version;      // model_version(folder): "m" + 12 hex digits of model.json's hash
-  std::string path;         // the model folder, absolute
-  std::string metrics;      // JSON object: a summary of the folder's metadata (ROC AUC, ...)
+  std::string version;          // model_version(folder): "m" + 12 hex digits of model.json's hash
+  std::string path;             // the model folder, absolute
+  std::string metrics;          // JSON object: a summary of the folder's metadata (ROC AUC, ...)
   Timestamp registered_at = 0;  // UTC microseconds of the first registration
   ModelStatus status = ModelStatus::kCandidate;
   Timestamp status_at = 0;  // UTC microseconds of the last status change

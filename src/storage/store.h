@@ -171,8 +171,7 @@ class Store {
   // version last; empty when it already had that status. An unknown version is an error
   // naming it (unknown_model_version).
   virtual Result<std::vector<ModelStatusChange>> set_model_status(const std::string& version,
-                                                                  ModelStatus to,
-                                                                  Timestamp at) = 0;
+                                                                  ModelStatus to, Timestamp at) = 0;
   // Training history (`fraudwatch train --from-store`, docs/models.md). Thread-safe reads.
   // Hands every stored transaction with ts < `before` (0: no bound) to `on_page`, in time order
   // (ts, then id), at most `page_size` (>= 1) at a time: pages are read one by one (keyset
