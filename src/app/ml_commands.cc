@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "app/setup.h"
+#include "app/store_flags.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "training/model_dir.h"
@@ -84,17 +85,9 @@ Result<Timestamp> parse_time(const std::string& text, const char* flag) {
 // The history of --from-store: reads the store's labels now and its transactions page by page
 // during the replay. The source keeps the store open.
 Result<std::shared_ptr<const HistorySource>> store_source(const MlCommands::Data& d) {
-  AppConfig cfg;
-  if (!d.config_path.empty()) {
-    auto loaded = load_config(d.config_path);
-    if (!loaded.ok()) return loaded.error();
-    cfg = *loaded;
-  }
-  if (d.data_dir) cfg.data_dir = *d.data_dir;
-  if (d.database_url) {
-    cfg.backend = "postgres";
-    cfg.database_url = *d.database_url;
-  }
+  auto named = store_config(d.config_path, d.data_dir, d.database_url);
+  if (!named.ok()) return named.error();
+  const AppConfig& cfg = *named;
   if (cfg.backend != "postgres") {
     // Training never creates a database: an empty new one would only hide a wrong --data-dir.
     std::error_code ec;

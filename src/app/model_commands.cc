@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/model_serving.h"
 #include "app/setup.h"
+#include "app/store_flags.h"
 #include "training/model_dir.h"
 
 namespace fw {
@@ -37,16 +38,9 @@ namespace fs = std::filesystem;
 
 // The store the configuration names (--config, --data-dir, --database-url), as `lists` does.
 Result<std::unique_ptr<Store>> registry_store(const ModelCommands& c, AppConfig& cfg) {
-  if (!c.config_path.empty()) {
-    auto loaded = load_config(c.config_path);
-    if (!loaded.ok()) return loaded.error();
-    cfg = *loaded;
-  }
-  if (c.data_dir) cfg.data_dir = *c.data_dir;
-  if (c.database_url) {
-    cfg.backend = "postgres";
-    cfg.database_url = *c.database_url;
-  }
+  auto named = store_config(c.config_path, c.data_dir, c.database_url);
+  if (!named.ok()) return named.error();
+  cfg = std::move(named).value();
   // Only `register` may create the SQLite database (registering before the first demo is
   // fine); the other subcommands on a missing one would only hide a mistyped --data-dir.
   if (cfg.backend != "postgres" && !c.reg->parsed()) {
@@ -281,11 +275,7 @@ std::shared_ptr<ModelCommands> add_model_commands(CLI::App& app) {
     sub->add_option("VERSION", c->version, "a version from `fraudwatch model list`")->required();
   }
   for (CLI::App* sub : {c->reg, c->list, c->activate, c->shadow, c->retire}) {
-    sub->add_option("--config", c->config_path, "YAML configuration file")
-        ->check(CLI::ExistingFile);
-    sub->add_option("--data-dir", c->data_dir, "where the SQLite database lives (default ./data)");
-    sub->add_option("--database-url", c->database_url,
-                    "the PostgreSQL store at this libpq URL (or FRAUDWATCH_DATABASE_URL)");
+    add_store_flags(sub, c->config_path, c->data_dir, c->database_url);
   }
   return c;
 }

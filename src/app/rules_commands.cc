@@ -13,6 +13,7 @@
 
 #include "app/config.h"
 #include "app/setup.h"
+#include "app/store_flags.h"
 #include "rules/rule_set.h"
 #include "server/http_client.h"
 
@@ -101,17 +102,9 @@ int run_reload(const RulesCommands& c) {
 
 // The store the configuration names (--config, --data-dir, --database-url).
 Result<std::unique_ptr<Store>> list_store(const RulesCommands& c) {
-  AppConfig cfg;
-  if (!c.config_path.empty()) {
-    auto loaded = load_config(c.config_path);
-    if (!loaded.ok()) return loaded.error();
-    cfg = *loaded;
-  }
-  if (c.data_dir) cfg.data_dir = *c.data_dir;
-  if (c.database_url) {
-    cfg.backend = "postgres";
-    cfg.database_url = *c.database_url;
-  }
+  auto named = store_config(c.config_path, c.data_dir, c.database_url);
+  if (!named.ok()) return named.error();
+  const AppConfig& cfg = *named;
   if (cfg.backend != "postgres" && cfg.sqlite_path.empty()) {
     // As the demo does: the SQLite database lives in the data folder, created on first use.
     std::error_code ec;
@@ -227,11 +220,7 @@ std::shared_ptr<RulesCommands> add_rules_commands(CLI::App& app) {
   c->list_import->add_option("NAME", c->list_name, "list name")->required();
   c->list_import->add_option("FILE", c->list_file, "values file")->required();
   for (CLI::App* sub : {c->list_add, c->list_remove, c->list_show, c->list_import}) {
-    sub->add_option("--config", c->config_path, "YAML configuration file")
-        ->check(CLI::ExistingFile);
-    sub->add_option("--data-dir", c->data_dir, "where the SQLite database lives (default ./data)");
-    sub->add_option("--database-url", c->database_url,
-                    "the PostgreSQL store at this libpq URL (or FRAUDWATCH_DATABASE_URL)");
+    add_store_flags(sub, c->config_path, c->data_dir, c->database_url);
   }
   return c;
 }
