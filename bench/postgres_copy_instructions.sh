@@ -11,13 +11,13 @@
 # src/storage/postgres_store.cc):
 #   text | binary            COPY format (binary = what PostgresStore::write() sends)
 #   <format>_m2              the schema of migration 2: primary key (id, ts), no account index
+#   <format>_m6              the schema of migration 6: hash index on transactions.id,
+#                            decisions (decided_at, transaction_id)
 #   <format>_noacct          without transactions_account_ts
-#   <format>_acct_btree      transactions (account_id, ts) b-tree instead of migration 3's index
-#   <format>_noda            without decisions (decided_at, transaction_id)
-#   <format>_nopk            without the transactions primary key
+#   <format>_noda            without decisions_decided_at
 # Needs Debian's postgresql and valgrind packages; run as root (the backend runs as postgres).
 # Takes ~2 minutes per variant on a quiet 2-core machine.
-# Run: bench/postgres_copy_instructions.sh text_m2 binary_m2 binary binary_noacct
+# Run: bench/postgres_copy_instructions.sh binary_m6 binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bindir=${FW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -49,22 +49,25 @@ for it in range(3):
                      f"52.52\t13.4\t\\N\tdev-{n % 300000}\t10.0.0.1\t\tf\t"
                      f"tok_0123456789abcdef0123\t\\N\t\n")
             action = 'REVIEW' if n % 20 == 0 else 'ALLOW'
-            dec.write(f"{tid}\t{ts}\t{ts + 40}\t{0.01 * (n % 100)}\t{action}\t"
+            dec.write(f"{tid}\t{ts}\tacct-{n * 7919 % 100000}\t{ts + 40}\t{0.01 * (n % 100)}\t"
+                      f"{action}\t"
                       '[{"rule_id":"amount_high","detail":"amount 19.99 EUR above account p99",'
-                      f'"score":0.12}}]\trules-v1\t2500\n')
+                      f'"score":0.12}}]\trules-v1\t2500\t\\N\n')
 PY
 chmod 666 "$work"/files/*
 F=$work/files
 "${runas[@]}" "$bindir/initdb" -D "$work/data" -U fw --auth=trust -E UTF8 --locale=C.UTF-8 \
   >"$work/initdb.log"
 single() { "${runas[@]}" "$bindir/postgres" --single -j -D "$work/data" "$@" >/dev/null 2>>"$work/err"; }
+# The text files' decision columns (the table's order differs: account_id came in migration 7).
+deccols="(transaction_id, tx_ts, account_id, decided_at, score, action, reasons, rule_set_version, latency_ns, model)"
 part="CREATE TABLE transactions_d PARTITION OF transactions FOR VALUES FROM (0) TO (9000000000000000000)"
 # The binary files: the text files loaded, then COPYed out in binary.
 printf 'CREATE DATABASE conv;\n\n' | single postgres
 { cat "$F/schema.sql"; printf ';\n\n%s;\n\n' "$part"
   for it in 0 1 2; do
     printf "TRUNCATE transactions, decisions CASCADE;\n\n"
-    printf "COPY transactions FROM '%s';\n\nCOPY decisions FROM '%s';\n\n" "$F/tx$it.copy" "$F/dec$it.copy"
+    printf "COPY transactions FROM '%s';\n\nCOPY decisions %s FROM '%s';\n\n" "$F/tx$it.copy" "$deccols" "$F/dec$it.copy"
     printf "COPY (SELECT * FROM transactions) TO '%s' (FORMAT binary);\n\n" "$F/tx$it.bin"
     printf "COPY decisions TO '%s' (FORMAT binary);\n\n" "$F/dec$it.bin"
   done; } | single conv
@@ -76,19 +79,19 @@ for variant in "$@"; do
   esac
   ddl="SELECT 1"
   case $variant in
-    *_m2) ddl="DROP INDEX transactions_account_ts; DROP INDEX transactions_id; ALTER TABLE transactions ADD PRIMARY KEY (id, ts)" ;;
+    *_m2) ddl="DROP INDEX transactions_account_ts; ALTER TABLE transactions ADD PRIMARY KEY (id, ts); DROP INDEX decisions_decided_at; CREATE INDEX decisions_decided_at ON decisions (decided_at, transaction_id)" ;;
+    *_m6) ddl="CREATE INDEX transactions_id ON transactions USING hash (id); DROP INDEX decisions_decided_at; CREATE INDEX decisions_decided_at ON decisions (decided_at, transaction_id)" ;;
     *_noacct) ddl="DROP INDEX transactions_account_ts" ;;
-    *_acct_btree) ddl="DROP INDEX transactions_account_ts; CREATE INDEX ON transactions (account_id, ts)" ;;
     *_noda) ddl="DROP INDEX decisions_decided_at" ;;
-    *_nopk) ddl="ALTER TABLE transactions DROP CONSTRAINT transactions_pkey" ;;
   esac
   printf 'DROP DATABASE IF EXISTS v;\n\nCREATE DATABASE v;\n\n' | single postgres
   { cat "$F/schema.sql"; printf ';\n\n%s;\n\n%s;\n\n' "$part" "$ddl"; } | single v
   declare -A per_row=()
   for table in decisions transactions; do
     src=dec; [[ $table == transactions ]] && src=tx
+    cols=""; [[ $table == decisions && $ext == copy ]] && cols=$deccols
     { for it in 0 1 2; do
-        printf "BEGIN;\n\nCOPY %s FROM '%s' %s;\n\nCOMMIT;\n\n" "$table" "$F/$src$it.$ext" "$fmt"
+        printf "BEGIN;\n\nCOPY %s %s FROM '%s' %s;\n\nCOMMIT;\n\n" "$table" "$cols" "$F/$src$it.$ext" "$fmt"
       done; } |
       "${runas[@]}" valgrind --tool=callgrind --collect-atstart=no --toggle-collect=DoCopy \
         --callgrind-out-file="$work/cg.$table" "$bindir/postgres" --single -j -D "$work/data" v \

@@ -7,6 +7,7 @@
 // open_postgres_store(); the caller owns it. Thread-safety: as Store.
 #pragma once
 
+#include <climits>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -42,12 +43,14 @@ int postgres_latest_schema_version();
 Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& options);
 
 // Applies pending migrations; returns {version before, version after}. Serialised across
-// processes by an advisory lock, each migration in its own transaction.
+// processes by an advisory lock, each migration in its own transaction. `up_to_version` stops
+// after that migration (tests of an upgrade from an older schema); the default applies all.
 struct MigrationOutcome {
   int from = 0;
   int to = 0;
 };
-Result<MigrationOutcome> migrate_postgres(const std::string& url, const Clock& clock);
+Result<MigrationOutcome> migrate_postgres(const std::string& url, const Clock& clock,
+                                          int up_to_version = INT_MAX);
 
 // Partition maintenance: creates the daily `transactions` partitions from today to
 // today + days_ahead, and when retention_days > 0 drops whole partitions that end before

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
 #include "storage/pg_connection.h"
@@ -63,16 +64,77 @@ TEST_F(PostgresStoreTest, MigratesOnceAndRecordsTheVersion) {
     EXPECT_EQ(scalar(c, std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
   // The dashboard's indexes exist: by account and time (migration 5), by alert status and time,
-  // recent decisions; transactions are found by id through a hash index, not a b-tree key.
+  // recent decisions (migration 7: on decided_at alone).
   EXPECT_EQ(scalar(c,
                    "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                    "('decisions_decided_at', 'alerts_status_created', 'alerts_account_created', "
-                   "'labels_account_ts', 'transactions_account_ts', 'transactions_id')"),
-            6);
+                   "'labels_account_ts', 'transactions_account_ts')"),
+            5);
   EXPECT_EQ(scalar(c,
-                   "SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions' "
-                   "AND indexdef LIKE '%USING btree (id%'"),
-            0);
+                   "SELECT count(*) FROM pg_indexes WHERE indexname = 'decisions_decided_at' "
+                   "AND indexdef LIKE '%(decided_at)'"),
+            1);
+  // The one index on transactions is (account_id, ts): a transaction is found by id through its
+  // decision's account and time (migration 7), so nothing indexes transactions.id.
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM pg_indexes WHERE tablename = 'transactions'"), 1);
+}
+
+// A database written by schema 6 (transactions found through a hash index on id, decisions
+// without account_id) keeps every row readable after migration 7 drops that index.
+TEST_F(PostgresStoreTest, UpgradeFromSchema6KeepsOldTransactionsFindable) {
+  auto six = migrate_postgres(url_, clock_, /*up_to_version=*/6);
+  ASSERT_TRUE(six.ok()) << six.error().message();
+  ASSERT_EQ(six->to, 6);
+  PgConnection c = connect();
+  const int64_t ts = clock_.now();
+  const std::string t = std::to_string(ts);
+  for (const std::string& sql : std::vector<std::string>{
+           "CREATE TABLE " + transactions_partition_name(ts / kMicrosPerDay) +
+               " PARTITION OF transactions FOR VALUES FROM (" +
+               std::to_string(ts / kMicrosPerDay * kMicrosPerDay) + ") TO (" +
+               std::to_string((ts / kMicrosPerDay + 1) * kMicrosPerDay) + ")",
+           "INSERT INTO transactions (id, ts, account_id, amount_minor, currency, type, channel) "
+           "VALUES ('old-1', " +
+               t + ", 'acct-7', 1999, 'EUR', 'card_purchase', 'ecommerce')",
+           "INSERT INTO decisions (transaction_id, tx_ts, decided_at, score, action, reasons, "
+           "rule_set_version, latency_ns) VALUES ('old-1', " +
+               t + ", " + t + ", 0.5, 'REVIEW', '[]', 'v1', 100)",
+           // A decision whose transaction retention already dropped.
+           "INSERT INTO decisions (transaction_id, tx_ts, decided_at, score, action, reasons, "
+           "rule_set_version, latency_ns) VALUES ('gone', 5, 5, 0.1, 'ALLOW', '[]', 'v1', 100)",
+       }) {
+    auto r = c.exec(sql);
+    ASSERT_TRUE(r.ok()) << r.error().message() << "\n" << sql;
+  }
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'transactions_id'"), 1);
+
+  auto store = open_postgres_store({.url = url_, .clock = &clock_});  // migrates to the latest
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  EXPECT_EQ(scalar(c, "SELECT max(version) FROM schema_migrations"),
+            postgres_latest_schema_version());
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'transactions_id'"), 0);
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM decisions WHERE account_id = 'acct-7'"), 1);
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM decisions WHERE account_id IS NULL"), 1);
+
+  auto found = (*store)->find_transaction("old-1");
+  ASSERT_TRUE(found.ok()) << found.error().message();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->tx.account_id, "acct-7");
+  EXPECT_EQ((*found)->decision.action, Action::kReview);
+  auto recent = (*store)->recent_decisions(10);
+  ASSERT_TRUE(recent.ok()) << recent.error().message();
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].tx.id, "old-1");
+
+  // New writes carry the account on the decision and are found the same way.
+  WriteBatch b;
+  b.scored.push_back(minimal_scored("new-1", ts + 1));
+  ASSERT_TRUE((*store)->write(b).ok());
+  EXPECT_EQ(scalar(c,
+                   "SELECT count(*) FROM decisions d JOIN transactions t ON "
+                   "t.id = d.transaction_id WHERE d.account_id = t.account_id"),
+            2);
+  EXPECT_TRUE((*store)->find_transaction("new-1")->has_value());
 }
 
 TEST_F(PostgresStoreTest, RefusesASchemaNewerThanTheBuild) {
