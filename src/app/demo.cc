@@ -172,16 +172,12 @@ int run_demo(const DemoOptions& options) {
   engine.set_models(*models);
   // Without --model/--shadow-model the engine serves the registry's champion and shadow and
   // follows the registry (polled once a second below; POST /api/models/activate).
-  std::unique_ptr<RegistryModels> registry;
-  if (cfg.model_path.empty() && cfg.shadow_model_path.empty()) {
-    registry = std::make_unique<RegistryModels>(
-        **store, cfg,
-        [&engine](std::shared_ptr<const ModelBundle> m) { engine.set_models(std::move(m)); });
-    if (auto first = registry->poll(); !first.ok()) {
-      spdlog::error("{}", first.error().message());
-      return 2;
-    }
+  auto followed = follow_registry(**store, cfg, engine);
+  if (!followed.ok()) {
+    spdlog::error("{}", followed.error().message());
+    return 2;
   }
+  std::unique_ptr<RegistryModels> registry = std::move(followed).value();
   Simulator sim(*valid);
   LiveStats stats;
 

@@ -115,6 +115,18 @@ Result<std::vector<ModelStatusChange>> RegistryModels::activate(const std::strin
   return changes;
 }
 
+Result<std::unique_ptr<RegistryModels>> follow_registry(Store& store, const AppConfig& cfg,
+                                                        Engine& engine) {
+  if (!cfg.model_path.empty() || !cfg.shadow_model_path.empty()) {
+    return std::unique_ptr<RegistryModels>();
+  }
+  auto registry = std::make_unique<RegistryModels>(
+      store, cfg,
+      [&engine](std::shared_ptr<const ModelBundle> m) { engine.set_models(std::move(m)); });
+  if (auto first = registry->poll(); !first.ok()) return first.error();
+  return registry;
+}
+
 void log_registry_poll(const Result<bool>& outcome, const Engine& engine) {
   if (!outcome.ok()) {
     spdlog::error("{}", outcome.error().message());

@@ -58,6 +58,14 @@ class RegistryModels {
   std::string failed_;   // guarded by mu_: the key that failed last (reported once)
 };
 
+// What demo and serve do at start: without --model/--shadow-model (cfg.model_path and
+// cfg.shadow_model_path empty), a RegistryModels that swaps into `engine`, polled once so the
+// engine starts with the registry's champion and shadow; with them, nullptr (the files decide
+// and the registry is not followed). Errors: the first poll's. `store`, `cfg` and `engine` must
+// outlive the result.
+Result<std::unique_ptr<RegistryModels>> follow_registry(Store& store, const AppConfig& cfg,
+                                                        Engine& engine);
+
 // Logs poll()'s outcome: a swap at info (with the versions), a failure at error.
 void log_registry_poll(const Result<bool>& outcome, const Engine& engine);
 

@@ -105,17 +105,13 @@ int run_serve(const ServeOptions& options) {
   Engine engine(ec2, rules, sink);
   engine.set_models(*models);
   // Without --model/--shadow-model: the registry's champion and shadow, followed while running.
-  std::unique_ptr<RegistryModels> registry;
-  if (cfg.model_path.empty() && cfg.shadow_model_path.empty()) {
-    registry = std::make_unique<RegistryModels>(
-        **store, cfg,
-        [&engine](std::shared_ptr<const ModelBundle> m) { engine.set_models(std::move(m)); });
-    if (auto first = registry->poll(); !first.ok()) {
-      spdlog::error("{}", first.error().message());
-      return 2;
-    }
-    log_registry_poll(true, engine);
+  auto followed = follow_registry(**store, cfg, engine);
+  if (!followed.ok()) {
+    spdlog::error("{}", followed.error().message());
+    return 2;
   }
+  std::unique_ptr<RegistryModels> registry = std::move(followed).value();
+  if (registry) log_registry_poll(true, engine);
   KafkaSource source(cfg.kafka, engine, writer, **store, **producer);
   source_ptr.store(&source);
 

@@ -71,4 +71,23 @@ Error unknown_model_version(const std::string& version) {
                     "`fraudwatch model register FOLDER` to add one");
 }
 
+Result<std::vector<ModelStatusChange>> plan_model_status_change(
+    const std::vector<RegisteredModel>& rows, const std::string& version, ModelStatus to) {
+  std::optional<ModelStatus> current;
+  std::vector<ModelStatusChange> changes;
+  for (const RegisteredModel& m : rows) {
+    if (m.version == version) {
+      current = m.status;
+    } else if (to == ModelStatus::kChampion) {
+      changes.push_back({m.version, m.status, ModelStatus::kRetired});
+    } else if (to == ModelStatus::kShadow) {
+      changes.push_back({m.version, m.status, ModelStatus::kCandidate});
+    }
+  }
+  if (!current) return unknown_model_version(version);
+  if (*current == to) return std::vector<ModelStatusChange>{};
+  changes.push_back({version, *current, to});
+  return changes;
+}
+
 }  // namespace fw

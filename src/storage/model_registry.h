@@ -54,4 +54,12 @@ Status check_registered_model(const RegisteredModel& m);
 // The error for a version the registry does not hold.
 Error unknown_model_version(const std::string& version);
 
+// What set_model_status(version, to) changes, given the registry's rows for `version` and for
+// the role `to` (the backends select `WHERE version = V OR status = TO`): the versions it
+// displaces first (an old champion retires, an old shadow goes back to candidate), which frees
+// the role, then `version` itself. Empty when `version` already has that status; the
+// unknown_model_version error when no row is `version`.
+Result<std::vector<ModelStatusChange>> plan_model_status_change(
+    const std::vector<RegisteredModel>& rows, const std::string& version, ModelStatus to);
+
 }  // namespace fw

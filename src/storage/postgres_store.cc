@@ -1550,25 +1550,19 @@ Result<std::vector<ModelStatusChange>> PostgresStore::set_model_status(const std
     auto r = c.exec_params(std::string(kRegistryColumns) + "WHERE version = $1 OR status = $2",
                            {{version}, {target}});
     if (!r.ok()) return fail(r.error());
-    std::optional<ModelStatus> current;
-    std::vector<ModelStatusChange> changes;
+    std::vector<RegisteredModel> rows;
     for (int row = 0; row < PQntuples(r->get()); ++row) {
       auto m = read_registered_model(r->get(), row);
       if (!m.ok()) return fail(m.error());
-      if (m->version == version) {
-        current = m->status;
-      } else if (to == ModelStatus::kChampion) {
-        changes.push_back({m->version, m->status, ModelStatus::kRetired});
-      } else if (to == ModelStatus::kShadow) {
-        changes.push_back({m->version, m->status, ModelStatus::kCandidate});
-      }
+      rows.push_back(std::move(m).value());
     }
-    if (!current) return fail(unknown_model_version(version));
-    if (*current == to) {
+    auto planned = plan_model_status_change(rows, version, to);
+    if (!planned.ok()) return fail(planned.error());
+    const std::vector<ModelStatusChange>& changes = *planned;
+    if (changes.empty()) {
       (void)c.exec("ROLLBACK");
-      return std::vector<ModelStatusChange>{};
+      return changes;
     }
-    changes.push_back({version, *current, to});
     const std::string when = std::to_string(at);
     for (const ModelStatusChange& ch : changes) {  // displaced versions first: frees the role
       const std::string status(to_string(ch.to));

@@ -1203,27 +1203,21 @@ Result<std::vector<ModelStatusChange>> SqliteStore::set_model_status(const std::
   bind_text(s, 1, version);
   const std::string_view target = to_string(to);
   bind_text(s, 2, target);
-  std::optional<ModelStatus> current;
-  std::vector<ModelStatusChange> changes;
+  std::vector<RegisteredModel> rows;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     auto m = read_registered_model(s);
     if (!m.ok()) return fail(m.error());
-    if (m->version == version) {
-      current = m->status;
-    } else if (to == ModelStatus::kChampion) {
-      changes.push_back({m->version, m->status, ModelStatus::kRetired});
-    } else if (to == ModelStatus::kShadow) {
-      changes.push_back({m->version, m->status, ModelStatus::kCandidate});
-    }
+    rows.push_back(std::move(m).value());
   }
   if (rc != SQLITE_DONE) return fail(db_error(db, "cannot read the model registry from", ""));
-  if (!current) return fail(unknown_model_version(version));
-  if (*current == to) {
+  auto planned = plan_model_status_change(rows, version, to);
+  if (!planned.ok()) return fail(planned.error());
+  const std::vector<ModelStatusChange>& changes = *planned;
+  if (changes.empty()) {
     (void)exec(db, "ROLLBACK", "cannot roll back a model status change in");
-    return std::vector<ModelStatusChange>{};
+    return changes;
   }
-  changes.push_back({version, *current, to});
   auto update = prepare(db,
                         "UPDATE model_registry SET status = ?2, status_at = ?3 "
                         "WHERE version = ?1");
